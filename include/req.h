@@ -1,0 +1,105 @@
+/*
+ * req.h: one client request from dispatch to free, and the stage sequence
+ * that carries it (req.c).
+ *
+ * A request owns an arena (r->ar) holding everything it allocates.  It is
+ * never freed inside an evhttp or libcurl callback: req_finish() marks it and
+ * the worker frees it after the loop pass.
+ */
+#ifndef REQ_H
+#define REQ_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "llmux.h"
+#include "arena.h"
+#include "json.h"
+#include "stream.h"
+
+struct evhttp_request;
+struct evbuffer;
+struct up_call;
+struct prov;
+struct rt_deploy;
+
+enum req_kind {
+	RK_CHAT,		/* /chat/completions */
+	RK_MODELS,		/* /models */
+};
+
+#define REQ_MAXMEM	64	/* top-level request members indexed */
+#define REQ_IDLEN	80
+
+struct req {
+	struct arena		 ar;
+	struct wrk		*w;
+	const struct cfg	*cfg;
+	struct evhttp_request	*ev;		/* NULL once the client is gone */
+	TAILQ_ENTRY(req)	 entry;		/* the worker's in-flight list */
+	char			 id[REQ_IDLEN];	/* x-litellm-call-id */
+	const char		*route;		/* "/chat/completions", errors */
+	enum req_kind		 kind;
+	uint64_t		 t0;		/* dispatch, ns monotonic */
+	uint64_t		 t_up0, t_up1;	/* upstream call start, end */
+
+	/* The request body, indexed once. */
+	const char		*body;		/* evhttp's buffer: client only */
+	size_t			 blen;
+	struct js_mem		 mem[REQ_MAXMEM];
+	size_t			 nmem;
+	const char		*path_model;	/* model named in the URL path */
+	const char		*model;		/* what the client asked for */
+	int			 stream;
+	int			 include_usage;
+
+	/* Routing result. */
+	const struct cfg_deploy	*dep;
+	const struct rt_deploy	*rd;		/* url and headers to use */
+	const char		*dep_model;	/* litellm model, '*' filled in */
+	const struct prov	*prov;
+	const char		*up_model;	/* model name sent upstream */
+	const char		*api_base;	/* upstream base, for headers */
+
+	/* Upstream call. */
+	struct up_call		*up;
+	long			 up_status;
+	struct evbuffer		*up_body;	/* non-stream or error body */
+	struct evbuffer		*out;		/* chunk staging to the client */
+	struct strm		 sse;
+	double			 timeout;	/* s, applied */
+	double			 req_timeout;	/* s, asked for by the client */
+	char			*retry_after;	/* upstream retry-after */
+
+	long			 prompt_tokens;	/* from the upstream's usage */
+	long			 completion_tokens;
+
+	unsigned		 started:1;	/* response headers sent */
+	unsigned		 finished:1;	/* req_finish() ran */
+	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
+};
+
+/* Run the stage sequence from the start (auth, route, provider). */
+void	req_run(struct req *);
+/*
+ * Finish the request: end the client response if one is open, abort the
+ * upstream call and queue the request to be freed after this loop pass.
+ * Idempotent.
+ */
+void	req_finish(struct req *);
+/* Free now; only wrk_ calls this, from its deferred-free pass. */
+void	req_free(struct req *);
+/* Finish r (client gone) if the client closes its connection. */
+void	req_watch_client(struct req *);
+/* Send a complete response (status, body) and let evhttp own the request. */
+void	req_reply(struct req *, int status, struct evbuffer *body);
+/* Start a 200 text/event-stream response. */
+void	req_stream_start(struct req *);
+/* Send what r->out holds as one HTTP chunk. */
+void	req_stream_flush(struct req *);
+/* Add the x-litellm-* headers that are known at this point. */
+void	req_add_headers(struct req *, int final);
+/* Monotonic clock in ns. */
+uint64_t req_now(void);
+
+#endif

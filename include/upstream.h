@@ -1,0 +1,48 @@
+/*
+ * upstream.h: libcurl multi driven by the worker's libevent loop
+ * (upstream.c).
+ *
+ * One multi handle per worker keeps the connection pool to every upstream.
+ * Easy handles are pooled too.  Callbacks into the request never run inside
+ * a curl call that the request itself made, and up_done is called from the
+ * loop, outside any curl callback, so it may reply and finish the request.
+ */
+#ifndef UPSTREAM_H
+#define UPSTREAM_H
+
+#include <stddef.h>
+
+#include "llmux.h"
+
+struct event_base;
+struct curl_slist;
+
+struct up_ops {
+	/* The status line arrived (and, through header, each header). */
+	void	(*header)(struct req *, const char *line, size_t len);
+	/* Body bytes; return 0 to go on, -1 to abort the transfer. */
+	int	(*data)(struct req *, const char *p, size_t n);
+	/* Transfer over; code is a CURLcode (0 ok), msg curl's text. */
+	void	(*done)(struct req *, int code, const char *msg);
+};
+
+struct up_call;
+
+int	up_init(struct event_base *) LX_MUSTCHECK;
+void	up_fini(void);
+/*
+ * Start a POST of body to url for r.  timeout_ms bounds the whole call
+ * (0: none); idle_s aborts a transfer that receives nothing for that long
+ * (0: none).  The body must stay valid until done or up_abort().
+ */
+struct up_call *up_start(struct req *r, const struct up_ops *ops,
+	    const char *url, const struct curl_slist *hdrs, const char *body,
+	    size_t blen, long timeout_ms, long idle_s);
+/* Abort a call; its done callback is not called. */
+void	up_abort(struct up_call *);
+/* HTTP status of the call so far (0 before the status line). */
+long	up_status(struct up_call *);
+/* Transfers in progress in this worker. */
+unsigned up_active(void);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * err.c: OpenAI-style error replies.
+ *
+ * LiteLLM renders every proxy error as {"error": {...}} with "code" holding
+ * the HTTP status as a string; clients (the OpenAI SDKs) read message and
+ * status from it.  Errors that happen after a stream has started cannot
+ * change the status any more, so they go out as one SSE "data:" event
+ * carrying the same object, and the stream ends.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "req.h"
+#include "worker.h"
+
+const char *
+err_class(int status)
+{
+	switch (status) {
+	case 400:	return ("BadRequestError");
+	case 401:	return ("AuthenticationError");
+	case 403:	return ("PermissionDeniedError");
+	case 404:	return ("NotFoundError");
+	case 408:	return ("Timeout");
+	case 422:	return ("UnprocessableEntityError");
+	case 429:	return ("RateLimitError");
+	case 502:	return ("BadGatewayError");
+	case 503:	return ("ServiceUnavailableError");
+	default:
+		return (status >= 500 ? "InternalServerError" :
+		    "BadRequestError");
+	}
+}
+
+void
+err_body(struct evbuffer *buf, int status, const char *type,
+    const char *param, const char *msg)
+{
+	char	tmp[512];
+	size_t	len = strlen(msg);
+
+	evbuffer_add(buf, "{\"error\":{\"message\":", 20);
+	if (len < sizeof(tmp) / 6 - 3) {
+		evbuffer_add(buf, tmp, js_quote_into(tmp, msg, len));
+	} else {
+		/* Long messages (upstream text) are escaped in pieces. */
+		size_t	 off = 0, n;
+		char	*t;
+
+		evbuffer_add(buf, "\"", 1);
+		while (off < len) {
+			n = len - off > 80 ? 80 : len - off;
+			js_quote_into(tmp, msg + off, n);
+			t = tmp + 1;
+			evbuffer_add(buf, t, strlen(t) - 1);
+			off += n;
+		}
+		evbuffer_add(buf, "\"", 1);
+	}
+	evbuffer_add(buf, ",\"type\":", 8);
+	if (type != NULL)
+		evbuffer_add(buf, tmp, js_quote_into(tmp, type, strlen(type)));
+	else
+		evbuffer_add(buf, "null", 4);
+	evbuffer_add(buf, ",\"param\":", 9);
+	if (param != NULL)
+		evbuffer_add(buf, tmp,
+		    js_quote_into(tmp, param, strlen(param)));
+	else
+		evbuffer_add(buf, "null", 4);
+	evbuffer_add_printf(buf, ",\"code\":\"%d\"}}", status);
+}
+
+void
+err_reply(struct req *r, int status, const char *type, const char *param,
+    const char *fmt, ...)
+{
+	struct evbuffer	*b;
+	char		 msg[4096];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	log_msg(status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO, r->id,
+	    "%s %d: %s", r->route, status, msg);
+	wrk_count_error(r->w, status);
+	if (r->ev == NULL || r->finished)
+		goto done;
+	if ((b = evbuffer_new()) == NULL)
+		goto done;
+	if (r->started) {
+		/* A stream is open: an SSE error event, then the end. */
+		evbuffer_add(b, "data: ", 6);
+		err_body(b, status, type, param, msg);
+		evbuffer_add(b, "\n\n", 2);
+		evhttp_send_reply_chunk(r->ev, b);
+	} else {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+
+		evhttp_add_header(h, "Content-Type", "application/json");
+		req_add_headers(r, 0);
+		if (status == 429 && r->retry_after != NULL)
+			evhttp_add_header(h, "retry-after", r->retry_after);
+		err_body(b, status, type, param, msg);
+		req_reply(r, status, b);
+	}
+	evbuffer_free(b);
+ done:
+	req_finish(r);
+}

@@ -1,0 +1,177 @@
+/*
+ * prov.c: the provider table and the provider stage.
+ *
+ * Adding a provider: write prov_<name>.c with a start function (build the
+ * upstream request, hand it to up_start()) and its response handling, then
+ * add a row below.  Rows with start == NULL are providers LiteLLM knows and
+ * llmux does not serve yet: their configs load, their requests get a clear
+ * 400.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "cfg.h"
+#include "err.h"
+#include "json.h"
+#include "prov.h"
+#include "req.h"
+
+#define OAI	"OpenAIException"
+
+static const struct prov prov_table[] = {
+	{ "openai", "https://api.openai.com/v1", "OPENAI_BASE_URL",
+	    { "OPENAI_API_KEY" }, NULL, OAI, prov_openai_start },
+	{ "text-completion-openai", "https://api.openai.com/v1",
+	    "OPENAI_BASE_URL", { "OPENAI_API_KEY" }, NULL, OAI,
+	    prov_openai_start },
+	{ "custom_openai", NULL, NULL, { "OPENAI_API_KEY" }, NULL, OAI,
+	    prov_openai_start },
+	{ "groq", "https://api.groq.com/openai/v1", "GROQ_API_BASE",
+	    { "GROQ_API_KEY" }, NULL, "GroqException", prov_openai_start },
+	{ "mistral", "https://api.mistral.ai/v1", "MISTRAL_API_BASE",
+	    { "MISTRAL_API_KEY", "MISTRAL_AZURE_API_KEY" }, NULL,
+	    "MistralException", prov_openai_start },
+	{ "codestral", "https://codestral.mistral.ai/v1", NULL,
+	    { "CODESTRAL_API_KEY" }, NULL, "CodestralException",
+	    prov_openai_start },
+	{ "together_ai", "https://api.together.xyz/v1", "TOGETHER_AI_API_BASE",
+	    { "TOGETHER_API_KEY", "TOGETHER_AI_API_KEY", "TOGETHERAI_API_KEY",
+	    "TOGETHER_AI_TOKEN" }, NULL, "Together_aiException",
+	    prov_openai_start },
+	{ "deepseek", "https://api.deepseek.com/beta", "DEEPSEEK_API_BASE",
+	    { "DEEPSEEK_API_KEY" }, NULL, "DeepseekException",
+	    prov_openai_start },
+	{ "openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_BASE",
+	    { "OPENROUTER_API_KEY", "OR_API_KEY" }, NULL,
+	    "OpenrouterException", prov_openai_start },
+	{ "hosted_vllm", NULL, "HOSTED_VLLM_API_BASE",
+	    { "HOSTED_VLLM_API_KEY" }, "fake-api-key", "Hosted_vllmException",
+	    prov_openai_start },
+	{ "fireworks_ai", "https://api.fireworks.ai/inference/v1",
+	    "FIREWORKS_API_BASE", { "FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY",
+	    "FIREWORKSAI_API_KEY", "FIREWORKS_AI_TOKEN" }, NULL,
+	    "Fireworks_aiException", prov_openai_start },
+	{ "perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_BASE",
+	    { "PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY" }, NULL,
+	    "PerplexityException", prov_openai_start },
+	{ "xai", "https://api.x.ai/v1", "XAI_API_BASE", { "XAI_API_KEY" },
+	    NULL, "XaiException", prov_openai_start },
+	{ "cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_BASE",
+	    { "CEREBRAS_API_KEY" }, NULL, "CerebrasException",
+	    prov_openai_start },
+	{ "deepinfra", "https://api.deepinfra.com/v1/openai",
+	    "DEEPINFRA_API_BASE", { "DEEPINFRA_API_KEY" }, NULL,
+	    "DeepinfraException", prov_openai_start },
+	{ "lm_studio", NULL, "LM_STUDIO_API_BASE", { "LM_STUDIO_API_KEY" },
+	    "fake-api-key", "Lm_studioException", prov_openai_start },
+	{ "nvidia_nim", "https://integrate.api.nvidia.com/v1", NULL,
+	    { "NVIDIA_NIM_API_KEY" }, NULL, "Nvidia_nimException",
+	    prov_openai_start },
+	{ "sambanova", "https://api.sambanova.ai/v1", NULL,
+	    { "SAMBANOVA_API_KEY" }, NULL, "SambanovaException",
+	    prov_openai_start },
+	{ "github", "https://models.inference.ai.azure.com", NULL,
+	    { "GITHUB_API_KEY" }, NULL, "GithubException", prov_openai_start },
+	{ "meta_llama", "https://api.llama.com/compat/v1", NULL,
+	    { "LLAMA_API_KEY" }, NULL, "Meta_llamaException",
+	    prov_openai_start },
+	{ "litellm_proxy", NULL, "LITELLM_PROXY_API_BASE",
+	    { "LITELLM_PROXY_API_KEY" }, NULL, "Litellm_proxyException",
+	    prov_openai_start },
+	/* Known to LiteLLM; their translations are still to come. */
+	{ "azure", NULL, "AZURE_API_BASE", { "AZURE_API_KEY" }, NULL,
+	    "AzureException", NULL },
+	{ "azure_ai", NULL, "AZURE_AI_API_BASE", { "AZURE_AI_API_KEY" }, NULL,
+	    "Azure_aiException", NULL },
+	{ "anthropic", "https://api.anthropic.com", "ANTHROPIC_API_BASE",
+	    { "ANTHROPIC_API_KEY" }, NULL, "AnthropicException", NULL },
+	{ "gemini", "https://generativelanguage.googleapis.com", NULL,
+	    { "GEMINI_API_KEY", "GOOGLE_API_KEY" }, NULL, "GeminiException",
+	    NULL },
+	{ "vertex_ai", NULL, NULL, { NULL }, NULL, "VertexAIException", NULL },
+	{ "bedrock", NULL, NULL, { NULL }, NULL, "BedrockException", NULL },
+	{ "ollama", "http://localhost:11434", "OLLAMA_API_BASE", { NULL },
+	    NULL, "OllamaException", NULL },
+	{ "ollama_chat", "http://localhost:11434", "OLLAMA_API_BASE",
+	    { NULL }, NULL, "OllamaException", NULL },
+};
+
+const struct prov *
+prov_find(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return (NULL);
+	for (i = 0; i < LX_NELEM(prov_table); i++)
+		if (strcmp(prov_table[i].name, name) == 0)
+			return (&prov_table[i]);
+	return (NULL);
+}
+
+const char *
+prov_infer(const char *m)
+{
+	/* LiteLLM's name lists, reduced to their prefixes. */
+	if (strncmp(m, "claude", 6) == 0)
+		return ("anthropic");
+	if (strncmp(m, "gemini", 6) == 0)
+		return ("gemini");
+	return ("openai");
+}
+
+const char *
+prov_api_key(const struct prov *p, const struct cfg_deploy *d)
+{
+	const char	*v;
+	size_t		 i;
+
+	if (d->api_key != NULL && *d->api_key != '\0')
+		return (d->api_key);
+	for (i = 0; i < LX_NELEM(p->key_env) && p->key_env[i] != NULL; i++)
+		if ((v = getenv(p->key_env[i])) != NULL && *v != '\0')
+			return (v);
+	return (p->key_default);
+}
+
+char *
+prov_api_base(const struct prov *p, const struct cfg_deploy *d,
+    struct arena *a)
+{
+	const char	*b = d->api_base;
+	size_t		 n;
+
+	if (b == NULL || *b == '\0')
+		b = p->base_env != NULL ? getenv(p->base_env) : NULL;
+	if (b == NULL || *b == '\0')
+		b = p->base;
+	if (b == NULL)
+		return (NULL);
+	n = strlen(b);
+	while (n > 0 && b[n - 1] == '/')
+		n--;
+	return (ar_strndup(a, b, n));
+}
+
+int
+prov_run(struct req *r)
+{
+	const struct js_mem	*m;
+	const char		*mock = r->dep->mock_response;
+
+	/* A per-request mock_response wins, as in LiteLLM. */
+	if ((m = js_find(r->mem, r->nmem, "mock_response")) != NULL &&
+	    m->type == JS_STR)
+		mock = js_string(&r->ar, m->val, m->vlen);
+	if (mock != NULL)
+		return (prov_mock_run(r, mock));
+	if (r->prov == NULL || r->prov->start == NULL) {
+		err_reply(r, 400, "invalid_request_error", "model",
+		    "litellm.BadRequestError: Unsupported provider - %s "
+		    "(model=%s): not served by this llmux build",
+		    r->prov ? r->prov->name : "unknown", r->dep_model);
+		return (LX_ERR);
+	}
+	return (r->prov->start(r));
+}

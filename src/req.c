@@ -1,0 +1,251 @@
+/*
+ * req.c: the stage sequence of a request and its end.
+ *
+ * A request runs the stages below in order.  A stage returns LX_OK to go
+ * on, LX_ERR when it has answered the client (through err_reply), or
+ * LX_AGAIN when it waits on I/O: the upstream callbacks then carry the
+ * request to its end.  Whatever path it takes, req_finish() ends it once
+ * and the worker frees it after the loop pass, never inside a callback
+ * that may still use it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "auth.h"
+#include "cfg.h"
+#include "err.h"
+#include "log.h"
+#include "prov.h"
+#include "req.h"
+#include "route.h"
+#include "upstream.h"
+#include "worker.h"
+
+struct req_stage {
+	const char	*name;
+	int		(*run)(struct req *);
+};
+
+static const struct req_stage req_stages[] = {
+	{ "auth",	auth_run },
+	{ "route",	rt_run },
+	{ "provider",	prov_run },	/* LX_AGAIN: upstream.c resumes */
+};
+
+uint64_t
+req_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+void
+req_run(struct req *r)
+{
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < LX_NELEM(req_stages); i++) {
+		rc = req_stages[i].run(r);
+		if (rc != LX_OK)
+			return;		/* answered, or a callback resumes */
+		if (ar_failed(&r->ar)) {
+			err_reply(r, 500, "internal_server_error", NULL,
+			    "out of memory in stage %s", req_stages[i].name);
+			return;
+		}
+	}
+}
+
+static const char *
+req_reason(int status)
+{
+	switch (status) {
+	case 200:	return ("OK");
+	case 400:	return ("Bad Request");
+	case 401:	return ("Unauthorized");
+	case 403:	return ("Forbidden");
+	case 404:	return ("Not Found");
+	case 405:	return ("Method Not Allowed");
+	case 408:	return ("Request Timeout");
+	case 413:	return ("Payload Too Large");
+	case 422:	return ("Unprocessable Entity");
+	case 429:	return ("Too Many Requests");
+	case 500:	return ("Internal Server Error");
+	case 502:	return ("Bad Gateway");
+	case 503:	return ("Service Unavailable");
+	case 504:	return ("Gateway Timeout");
+	default:	return ("Status");
+	}
+}
+
+static void
+req_hdr_ms(struct evkeyvalq *h, const char *name, uint64_t ns)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e6);
+	evhttp_add_header(h, name, buf);
+}
+
+void
+req_add_headers(struct req *r, int final)
+{
+	struct evkeyvalq	*h;
+	uint64_t		 now, up;
+	char			 base[512], *q;
+
+	if (r->ev == NULL)
+		return;
+	h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "x-litellm-call-id", r->id);
+	evhttp_add_header(h, "x-litellm-version", LLMUX_VERSION);
+	if (r->w->draining)
+		evhttp_add_header(h, "Connection", "close");
+	if (r->dep == NULL)
+		return;
+	if (r->dep->id != NULL)
+		evhttp_add_header(h, "x-litellm-model-id", r->dep->id);
+	evhttp_add_header(h, "x-litellm-model-group", r->dep->model_name);
+	if (r->api_base != NULL) {
+		/* The query string may carry a key (?key=...): never sent. */
+		snprintf(base, sizeof(base), "%s", r->api_base);
+		if ((q = strchr(base, '?')) != NULL)
+			*q = '\0';
+		evhttp_add_header(h, "x-litellm-model-api-base", base);
+	}
+	evhttp_add_header(h, "x-litellm-attempted-retries", "0");
+	evhttp_add_header(h, "x-litellm-attempted-fallbacks", "0");
+	if (r->t_up0 == 0)
+		return;
+	now = req_now();
+	if (final && r->t_up1 != 0) {
+		up = r->t_up1 - r->t_up0;
+		req_hdr_ms(h, "x-litellm-response-duration-ms", up);
+		req_hdr_ms(h, "x-litellm-overhead-duration-ms",
+		    now - r->t0 > up ? now - r->t0 - up : 0);
+	} else {
+		/* A stream starts: the proxy's share so far is pre-call. */
+		req_hdr_ms(h, "x-litellm-overhead-duration-ms",
+		    r->t_up0 - r->t0);
+	}
+}
+
+/* The client is gone: evhttp has detached the request from it. */
+static void
+req_closecb(struct evhttp_connection *conn, void *arg)
+{
+	struct req	*r = arg;
+
+	if (r->ev != NULL && evhttp_request_get_connection(r->ev) == NULL)
+		evhttp_request_free(r->ev);	/* orphaned: ours to free */
+	r->ev = NULL;
+	log_msg(LOG_LVL_DEBUG, r->id, "client closed the connection");
+	req_finish(r);
+}
+
+/* Watch for the client going away while the answer is prepared. */
+void
+req_watch_client(struct req *r)
+{
+	evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev),
+	    req_closecb, r);
+}
+
+static void
+req_unwatch_client(struct req *r)
+{
+	struct evhttp_connection *c;
+
+	if (r->ev != NULL &&
+	    (c = evhttp_request_get_connection(r->ev)) != NULL)
+		evhttp_connection_set_closecb(c, NULL, NULL);
+}
+
+void
+req_reply(struct req *r, int status, struct evbuffer *body)
+{
+	if (r->ev == NULL)
+		return;
+	if (status < 400 || r->dep != NULL)
+		req_add_headers(r, 1);
+	req_unwatch_client(r);
+	evhttp_send_reply(r->ev, status, req_reason(status), body);
+	r->ev = NULL;		/* evhttp frees it once written */
+}
+
+void
+req_stream_start(struct req *r)
+{
+	struct evkeyvalq	*h;
+
+	if (r->ev == NULL || r->started)
+		return;
+	h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Type", "text/event-stream");
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	req_add_headers(r, 0);
+	evhttp_send_reply_start(r->ev, 200, "OK");
+	r->started = 1;
+}
+
+void
+req_stream_flush(struct req *r)
+{
+	if (r->ev == NULL || r->out == NULL ||
+	    evbuffer_get_length(r->out) == 0)
+		return;
+	evhttp_send_reply_chunk(r->ev, r->out);
+}
+
+void
+req_finish(struct req *r)
+{
+	if (r->finished)
+		return;
+	r->finished = 1;
+	if (r->up != NULL) {
+		up_abort(r->up);
+		r->up = NULL;
+	}
+	if (r->ev != NULL) {
+		if (r->started) {
+			req_unwatch_client(r);
+			evhttp_send_reply_end(r->ev);
+		} else {
+			/* Every path answers first; this is a safety net. */
+			struct evbuffer *b = evbuffer_new();
+
+			if (b != NULL)
+				err_body(b, 500, "internal_server_error", NULL,
+				    "request ended without an answer");
+			req_unwatch_client(r);
+			evhttp_send_reply(r->ev, 500, "Internal Server Error",
+			    b);
+			if (b != NULL)
+				evbuffer_free(b);
+		}
+		r->ev = NULL;
+	}
+	wrk_defer_free(r->w, r);
+}
+
+void
+req_free(struct req *r)
+{
+	if (r->up_body != NULL)
+		evbuffer_free(r->up_body);
+	if (r->out != NULL)
+		evbuffer_free(r->out);
+	strm_free(&r->sse);
+	ar_free(&r->ar);
+	free(r);
+}

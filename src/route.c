@@ -1,0 +1,410 @@
+/*
+ * route.c: the route stage.
+ *
+ * Resolution follows LiteLLM's order: model_group_alias, the exact
+ * model_name, wildcard patterns (most specific first), a deployment named
+ * by its litellm model or model_info.id, then the "*" group.  Within a
+ * group the pick is LiteLLM's simple-shuffle: weighted by the first
+ * deployment's weight, else rpm, else tpm, else uniform.  The routing
+ * strategies, retries, fallbacks and cooldowns build on rt_table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "arena.h"
+#include "cfg.h"
+#include "err.h"
+#include "log.h"
+#include "prov.h"
+#include "req.h"
+#include "route.h"
+#include "worker.h"
+
+static uint64_t
+rt_hash(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h);
+}
+
+int
+rt_glob(const char *pat, const char *s, const char **cap, size_t *caplen,
+    size_t maxcaps, size_t *ncaps)
+{
+	const char	*p = pat, *t = s;
+	const char	*star_p = NULL, *star_t = NULL;
+	size_t		 nc = 0;
+
+	/*
+	 * Greedy '*' like "(.*)" under re.match: the whole pattern must
+	 * match a prefix of s.  Backtracking keeps the last star only, so
+	 * earlier captures stay as short as the match allows.
+	 */
+	*ncaps = 0;
+	while (*p != '\0') {
+		if (*p == '*') {
+			if (nc >= maxcaps)
+				return (0);
+			star_p = p++;
+			star_t = t;
+			cap[nc] = t;
+			caplen[nc++] = 0;
+			if (*p == '\0') {
+				/* trailing star takes the rest */
+				caplen[nc - 1] = strlen(t);
+				t += strlen(t);
+				break;
+			}
+			continue;
+		}
+		if (*t != '\0' && *p == *t) {
+			p++;
+			t++;
+			continue;
+		}
+		if (star_p == NULL || *star_t == '\0')
+			return (0);
+		/* Let the last star eat one more character and retry. */
+		star_t++;
+		t = star_t;
+		p = star_p + 1;
+		caplen[nc - 1] = (size_t)(star_t - cap[nc - 1]);
+	}
+	*ncaps = nc;
+	return (1);
+}
+
+/* Count of non-'*' characters: LiteLLM sorts patterns by length. */
+static int
+rt_wild_cmp(const void *a, const void *b)
+{
+	const struct rt_group	*ga = *(struct rt_group *const *)a;
+	const struct rt_group	*gb = *(struct rt_group *const *)b;
+	size_t			 la = strlen(ga->name), lb = strlen(gb->name);
+
+	if (la != lb)
+		return (la > lb ? -1 : 1);
+	return (strcmp(ga->name, gb->name));
+}
+
+/* URL and header list for a deployment reached through provider p. */
+static int
+rt_prepare(struct rt_deploy *rd, const struct prov *p,
+    const struct cfg_deploy *d, struct arena *a)
+{
+	const char	*key;
+	char		*base, *h;
+
+	rd->prov = p;
+	rd->hdrs = NULL;
+	rd->url = NULL;
+	rd->api_base = NULL;
+	if (p == NULL || p->start == NULL)
+		return (LX_OK);
+	if ((base = prov_api_base(p, d, a)) == NULL)
+		return (LX_OK);	/* reported per request */
+	rd->api_base = base;
+	if ((rd->url = ar_printf(a, "%s/chat/completions", base)) == NULL)
+		return (LX_ERR);
+	rd->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	/* Large prompts must not wait for a 100-continue round trip. */
+	rd->hdrs = curl_slist_append(rd->hdrs, "Expect:");
+	if ((key = prov_api_key(p, d)) != NULL) {
+		if ((h = ar_printf(a, "Authorization: Bearer %s", key)) == NULL)
+			return (LX_ERR);
+		rd->hdrs = curl_slist_append(rd->hdrs, h);
+		explicit_bzero(h, strlen(h));
+	}
+	if (d->organization != NULL) {
+		if ((h = ar_printf(a, "OpenAI-Organization: %s",
+		    d->organization)) == NULL)
+			return (LX_ERR);
+		rd->hdrs = curl_slist_append(rd->hdrs, h);
+	}
+	return (rd->hdrs != NULL ? LX_OK : LX_ERR);
+}
+
+/* The provider a deployment's model string names. */
+static const struct prov *
+rt_provider(const struct cfg_deploy *d, const char *model, const char **up)
+{
+	const struct prov	*p;
+	const char		*slash;
+	char			 pre[64];
+
+	*up = model;
+	if (d->custom_llm_provider != NULL) {
+		p = prov_find(d->custom_llm_provider);
+		slash = strchr(model, '/');
+		if (slash != NULL && p != NULL &&
+		    (size_t)(slash - model) == strlen(p->name) &&
+		    strncmp(model, p->name, strlen(p->name)) == 0)
+			*up = slash + 1;
+		return (p);
+	}
+	if ((slash = strchr(model, '/')) != NULL &&
+	    (size_t)(slash - model) < sizeof(pre)) {
+		memcpy(pre, model, (size_t)(slash - model));
+		pre[slash - model] = '\0';
+		if ((p = prov_find(pre)) != NULL) {
+			*up = slash + 1;
+			return (p);
+		}
+	}
+	return (prov_find(prov_infer(model)));
+}
+
+struct rt_table *
+rt_table_new(const struct cfg *c, struct arena *a)
+{
+	struct rt_table		*t;
+	struct rt_group		*g;
+	struct rt_deploy	*rd;
+	const struct cfg_deploy	*d;
+	const char		*up;
+	size_t			 i, j, b;
+
+	if ((t = ar_calloc(a, sizeof(*t))) == NULL)
+		return (NULL);
+	t->ar = a;
+	t->cfg = c;
+	t->ndeploy = c->ndeploy;
+	t->deploy = ar_calloc(a, sizeof(*t->deploy) * (c->ndeploy + 1));
+	t->groups = ar_calloc(a, sizeof(*t->groups) * (c->ndeploy + 1));
+	t->nbuckets = 16;
+	while (t->nbuckets < c->ndeploy * 2)
+		t->nbuckets *= 2;
+	t->buckets = ar_calloc(a, sizeof(*t->buckets) * t->nbuckets);
+	t->wild = ar_calloc(a, sizeof(*t->wild) * (c->ndeploy + 1));
+	if (ar_failed(a))
+		return (NULL);
+	for (i = 0; i < c->ndeploy; i++) {
+		d = &c->deploy[i];
+		rd = &t->deploy[i];
+		rd->cfg = d;
+		if (rt_prepare(rd, rt_provider(d, d->model, &up), d, a) !=
+		    LX_OK)
+			goto fail;
+		for (j = 0; j < t->ngroups; j++)
+			if (strcmp(t->groups[j].name, d->model_name) == 0)
+				break;
+		g = &t->groups[j];
+		if (j == t->ngroups) {
+			t->ngroups++;
+			g->name = d->model_name;
+			g->d = ar_calloc(a, sizeof(*g->d) * c->ndeploy);
+			if (g->d == NULL)
+				goto fail;
+		}
+		g->d[g->n++] = rd;
+	}
+	for (j = 0; j < t->ngroups; j++) {
+		g = &t->groups[j];
+		if (strchr(g->name, '*') != NULL)
+			t->wild[t->nwild++] = g;
+		b = rt_hash(g->name) & (t->nbuckets - 1);
+		while (t->buckets[b] != NULL)
+			b = (b + 1) & (t->nbuckets - 1);
+		t->buckets[b] = g;
+	}
+	qsort(t->wild, t->nwild, sizeof(*t->wild), rt_wild_cmp);
+	return (t);
+ fail:
+	rt_table_free(t);
+	return (NULL);
+}
+
+void
+rt_table_free(struct rt_table *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->ndeploy; i++) {
+		curl_slist_free_all(t->deploy[i].hdrs);
+		t->deploy[i].hdrs = NULL;
+	}
+}
+
+const struct rt_group *
+rt_group_find(const struct rt_table *t, const char *name)
+{
+	size_t	b = rt_hash(name) & (t->nbuckets - 1);
+
+	for (; t->buckets[b] != NULL; b = (b + 1) & (t->nbuckets - 1))
+		if (strcmp(t->buckets[b]->name, name) == 0)
+			return (t->buckets[b]);
+	return (NULL);
+}
+
+/* simple-shuffle */
+static struct rt_deploy *
+rt_pick(const struct rt_group *g, struct wrk *w)
+{
+	const struct cfg_deploy	*f = g->d[0]->cfg;
+	double			 tot = 0, x, wt;
+	size_t			 i;
+	int			 mode;
+
+	if (g->n == 1)
+		return (g->d[0]);
+	mode = f->weight > 0 ? 1 : f->rpm > 0 ? 2 : f->tpm > 0 ? 3 : 0;
+	if (mode == 0)
+		return (g->d[wrk_random(w) % g->n]);
+	for (i = 0; i < g->n; i++) {
+		f = g->d[i]->cfg;
+		wt = mode == 1 ? f->weight : mode == 2 ? (double)f->rpm :
+		    (double)f->tpm;
+		tot += wt > 0 ? wt : 0;
+	}
+	if (tot <= 0)
+		return (g->d[wrk_random(w) % g->n]);
+	x = (double)(wrk_random(w) >> 11) / 9007199254740992.0 * tot;
+	for (i = 0; i < g->n; i++) {
+		f = g->d[i]->cfg;
+		wt = mode == 1 ? f->weight : mode == 2 ? (double)f->rpm :
+		    (double)f->tpm;
+		if (wt > 0 && (x -= wt) < 0)
+			return (g->d[i]);
+	}
+	return (g->d[g->n - 1]);
+}
+
+/* Fill the '*'s of a deployment's model with what the pattern captured. */
+static const char *
+rt_fill(struct req *r, const char *model, const char **cap, size_t *caplen,
+    size_t ncaps)
+{
+	size_t	 stars = 0, i, k = 0, len = 0;
+	const char *p;
+	char	*out, *o;
+
+	for (p = model; *p != '\0'; p++)
+		stars += *p == '*';
+	if (stars == 0)
+		return (model);
+	/* More captures than stars: LiteLLM sends the raw request model. */
+	if (ncaps > stars || ncaps == 0)
+		return (r->model);
+	for (i = 0; i < ncaps; i++)
+		len += caplen[i];
+	if ((out = ar_alloc(&r->ar, strlen(model) + len + 1)) == NULL)
+		return (NULL);
+	for (o = out, p = model; *p != '\0'; p++) {
+		if (*p == '*' && k < ncaps) {
+			memcpy(o, cap[k], caplen[k]);
+			o += caplen[k];
+			k++;
+		} else if (*p != '*')
+			*o++ = *p;
+	}
+	*o = '\0';
+	return (out);
+}
+
+int
+rt_run(struct req *r)
+{
+	const struct rt_table	*t = wrk_routes(r->w);
+	const struct cfg	*c = r->cfg;
+	const struct rt_group	*g = NULL;
+	struct rt_deploy	*rd;
+	const char		*name = r->model, *cap[RT_MAXCAPS], *up;
+	size_t			 caplen[RT_MAXCAPS], ncaps = 0, i;
+	char			 pv[256];
+
+	if (c->general.completion_model != NULL)
+		name = c->general.completion_model;
+	for (i = 0; i < c->router.nalias; i++)
+		if (strcmp(c->router.alias[i].alias, name) == 0) {
+			name = c->router.alias[i].group;
+			break;
+		}
+	if ((g = rt_group_find(t, name)) != NULL && g->d[0]->cfg->wildcard)
+		g = NULL;
+	for (i = 0; g == NULL && i < t->nwild; i++) {
+		const struct rt_group *wg = t->wild[i];
+
+		if (strcmp(wg->name, "*") == 0)
+			continue;
+		if (rt_glob(wg->name, name, cap, caplen, RT_MAXCAPS, &ncaps)) {
+			g = wg;
+			break;
+		}
+		/* A bare "gpt-4o" also matches a pattern by its provider. */
+		if (strchr(name, '/') == NULL) {
+			snprintf(pv, sizeof(pv), "%s/%s", prov_infer(name),
+			    name);
+			if (rt_glob(wg->name, pv, cap, caplen, RT_MAXCAPS,
+			    &ncaps)) {
+				g = wg;
+				break;
+			}
+		}
+	}
+	if (g == NULL) {
+		/* A deployment named by its own model or id. */
+		for (i = 0; i < t->ndeploy; i++)
+			if (strcmp(t->deploy[i].cfg->model, name) == 0 ||
+			    (t->deploy[i].cfg->id != NULL &&
+			    strcmp(t->deploy[i].cfg->id, name) == 0))
+				break;
+		if (i < t->ndeploy) {
+			rd = &t->deploy[i];
+			goto picked;
+		}
+	}
+	if (g == NULL && (g = rt_group_find(t, "*")) != NULL) {
+		cap[0] = name;
+		caplen[0] = strlen(name);
+		ncaps = 1;
+	}
+	if (g == NULL) {
+		err_reply(r, 400, "invalid_request_error", "model",
+		    "%s: Invalid model name passed in model=%s. Call "
+		    "`/v1/models` to view available models for your key.",
+		    r->route, r->model);
+		return (LX_ERR);
+	}
+	rd = rt_pick(g, r->w);
+ picked:
+	r->dep = rd->cfg;
+	r->rd = rd;
+	if (!rd->cfg->wildcard) {
+		r->dep_model = rd->cfg->model;
+		r->prov = rd->prov;
+		r->up_model = rd->cfg->upstream_model;
+		r->api_base = rd->api_base;
+		return (LX_OK);
+	}
+	if ((r->dep_model = rt_fill(r, rd->cfg->model, cap, caplen, ncaps)) ==
+	    NULL)
+		return (LX_ERR);
+	r->prov = rt_provider(rd->cfg, r->dep_model, &up);
+	r->up_model = up;
+	r->api_base = rd->api_base;
+	if (r->prov != rd->prov) {
+		/* The request chose another provider: prepare it now. */
+		struct rt_deploy *tmp = ar_calloc(&r->ar, sizeof(*tmp));
+
+		if (tmp == NULL || rt_prepare(tmp, r->prov, rd->cfg,
+		    &r->ar) != LX_OK ||
+		    ar_cleanup(&r->ar, wrk_free_slist, tmp->hdrs) != LX_OK) {
+			if (tmp != NULL)
+				curl_slist_free_all(tmp->hdrs);
+			err_reply(r, 500, "internal_server_error", NULL,
+			    "out of memory");
+			return (LX_ERR);
+		}
+		tmp->cfg = rd->cfg;
+		r->rd = tmp;
+		r->api_base = tmp->api_base;
+	}
+	return (LX_OK);
+}

@@ -1,0 +1,243 @@
+/*
+ * worker.c: one worker process.
+ *
+ * Life cycle: the master forks us with the listening socket and a
+ * socketpair; we build the event loop, evhttp and the curl multi handle,
+ * write READY ('R') on the socketpair and serve.  SIGTERM, or the master
+ * going away (EOF on the socketpair, or PR_SET_PDEATHSIG), starts a drain:
+ * stop accepting, let requests in flight finish up to drain_timeout, exit.
+ * SIGINT exits at once.
+ *
+ * Finished requests are freed here, after the loop pass that finished
+ * them (a zero-timeout event), never inside the evhttp or curl callback
+ * that may still hold them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "listen.h"
+#include "log.h"
+#include "req.h"
+#include "route.h"
+#include "upstream.h"
+#include "worker.h"
+
+static struct wrk	 wrk_self;
+
+uint64_t
+wrk_random(struct wrk *w)
+{
+	uint64_t	s1 = w->rng[0];
+	const uint64_t	s0 = w->rng[1];
+
+	w->rng[0] = s0;
+	s1 ^= s1 << 23;
+	w->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return (w->rng[1] + s0);
+}
+
+const struct rt_table *
+wrk_routes(struct wrk *w)
+{
+	return (w->rt);
+}
+
+void
+wrk_free_slist(void *arg)
+{
+	curl_slist_free_all(arg);
+}
+
+void
+wrk_count_error(struct wrk *w, int status)
+{
+	if (status >= 500)
+		w->errors_5xx++;
+	else
+		w->errors_4xx++;
+}
+
+void
+wrk_track(struct wrk *w, struct req *r)
+{
+	TAILQ_INSERT_TAIL(&w->inflight, r, entry);
+	w->ninflight++;
+}
+
+static void
+wrk_maybe_done(struct wrk *w)
+{
+	if (w->draining && w->ninflight == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+static void
+wrk_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct wrk	*w = arg;
+	size_t		 i;
+
+	for (i = 0; i < w->nfree; i++)
+		req_free(w->freeq[i]);
+	w->nfree = 0;
+	wrk_maybe_done(w);
+}
+
+void
+wrk_defer_free(struct wrk *w, struct req *r)
+{
+	struct req	**n;
+	struct timeval	  tv = { 0, 0 };
+
+	TAILQ_REMOVE(&w->inflight, r, entry);
+	w->ninflight--;
+	if (w->nfree == w->capfree) {
+		size_t cap = w->capfree ? w->capfree * 2 : 64;
+
+		if ((n = realloc(w->freeq, cap * sizeof(*n))) == NULL) {
+			/* Leak rather than free under a live callback. */
+			log_err("out of memory queueing a request to free");
+			return;
+		}
+		w->freeq = n;
+		w->capfree = cap;
+	}
+	w->freeq[w->nfree++] = r;
+	if (w->nfree == 1)
+		event_add(w->reaper, &tv);
+}
+
+static void
+wrk_drain(struct wrk *w, const char *why)
+{
+	struct timeval	tv;
+
+	if (w->draining)
+		return;
+	w->draining = 1;
+	log_info("draining (%s), %u requests in flight", why, w->ninflight);
+	lsn_stop(w);
+	tv.tv_sec = (time_t)w->cfg->llmux.drain_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(w->drain_timer, &tv);
+	wrk_maybe_done(w);
+}
+
+static void
+wrk_drain_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct wrk	*w = arg;
+
+	log_warn("drain deadline passed with %u requests in flight",
+	    w->ninflight);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void
+wrk_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct wrk	*w = arg;
+
+	if (sig == SIGTERM)
+		wrk_drain(w, "SIGTERM");
+	else if (sig == SIGINT)
+		event_base_loopbreak(w->base);
+}
+
+static void
+wrk_ctl(evutil_socket_t fd, short what, void *arg)
+{
+	struct wrk	*w = arg;
+	char		 buf[64];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		wrk_drain(w, "master gone");
+	else if (n > 0 && memchr(buf, 'D', (size_t)n) != NULL)
+		wrk_drain(w, "master asked");
+}
+
+void
+wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
+{
+	struct wrk	*w = &wrk_self;
+	struct event	*sigterm, *sigint, *ctl;
+	char		 role[32];
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	snprintf(role, sizeof(role), "worker");
+	log_set_role("worker");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->ctlfd = ctlfd;
+	TAILQ_INIT(&w->inflight);
+	ar_init(&w->ar, 0);
+	if (getrandom(w->rng, sizeof(w->rng), 0) != sizeof(w->rng))
+		w->rng[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	w->rng[1] |= 1;
+
+	if ((w->base = event_base_new()) == NULL)
+		fatal("worker: cannot create the event loop");
+	if (up_init(w->base) != LX_OK)
+		fatal("worker: cannot set up libcurl");
+	if ((w->rt = rt_table_new(cfg, &w->ar)) == NULL)
+		fatal("worker: cannot build the routing table");
+	if (lsn_init(w, lfd) != LX_OK)
+		fatal("worker: cannot serve the listening socket");
+	w->reaper = evtimer_new(w->base, wrk_reap, w);
+	w->drain_timer = evtimer_new(w->base, wrk_drain_expired, w);
+	sigterm = evsignal_new(w->base, SIGTERM, wrk_signal, w);
+	sigint = evsignal_new(w->base, SIGINT, wrk_signal, w);
+	ctl = event_new(w->base, ctlfd, EV_READ | EV_PERSIST, wrk_ctl, w);
+	if (w->reaper == NULL || w->drain_timer == NULL || sigterm == NULL ||
+	    sigint == NULL || ctl == NULL)
+		fatal("worker: out of memory");
+	event_add(sigterm, NULL);
+	event_add(sigint, NULL);
+	event_add(ctl, NULL);
+	/* The master may have died between fork and prctl. */
+	if (getppid() == 1)
+		wrk_drain(w, "master gone");
+	if (write(ctlfd, "R", 1) != 1)
+		log_warn("cannot tell the master we are ready: %s",
+		    strerror(errno));
+	log_debug("generation %u ready", gen);
+
+	event_base_dispatch(w->base);
+
+	/* Orderly exit: what is left is freed so leak checkers stay quiet. */
+	while (!TAILQ_EMPTY(&w->inflight)) {
+		struct req *r = TAILQ_FIRST(&w->inflight);
+
+		req_finish(r);
+	}
+	wrk_reap(-1, 0, w);
+	lsn_free(w);
+	rt_table_free(w->rt);
+	up_fini();
+	event_free(sigterm);
+	event_free(sigint);
+	event_free(ctl);
+	event_free(w->reaper);
+	event_free(w->drain_timer);
+	event_base_free(w->base);
+	free(w->freeq);
+	ar_free(&w->ar);
+	close(ctlfd);
+	exit(0);
+}
