@@ -48,7 +48,7 @@ LLMUX	 = $(BUILD)/llmux
 MOCK	 = $(BUILD)/llmux-mock
 UNIT	 = $(BUILD)/unit-tests
 
-.PHONY: all run check unit integ install clean deps help sanitize-check \
+.PHONY: all run check unit integ configs install clean deps help sanitize-check \
 	bench bench-smoke fuzz man-lint
 
 all: $(LLMUX) $(MOCK)
@@ -100,8 +100,12 @@ integ: all
 check: deps
 	$(MAKE) all $(UNIT)
 	$(MAKE) unit
+	$(MAKE) configs
 	$(MAKE) integ
 	$(MAKE) man-lint
+
+configs: $(LLMUX)
+	@sh tests/configs.sh $(BUILD)
 
 sanitize-check:
 	$(MAKE) SANITIZE=1 check
