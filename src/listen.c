@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -62,7 +63,11 @@ struct lsn_guard {
 	long long		 remain;	/* body bytes to pass or drop */
 	int			 deadline;	/* timer is a deadline */
 	int			 busy;		/* our own edit of the buffer */
+	LIST_ENTRY(lsn_guard)	 link;
 };
+
+/* Every guard of this worker, so that an exit frees them all. */
+static LIST_HEAD(, lsn_guard)	lsn_guards = LIST_HEAD_INITIALIZER(lsn_guards);
 
 static long long
 lsn_max_body(const struct cfg *c)
@@ -123,6 +128,7 @@ lsn_guard_arm(struct lsn_guard *g, double secs, int deadline)
 static void
 lsn_guard_free(struct lsn_guard *g)
 {
+	LIST_REMOVE(g, link);
 	event_free(g->timer);
 	free(g->hdr);
 	bufferevent_decref(g->bev);	/* closes the socket if ours last */
@@ -330,6 +336,7 @@ lsn_bevcb(struct event_base *base, void *arg)
 		return (NULL);
 	}
 	g->bev = bev;
+	LIST_INSERT_HEAD(&lsn_guards, g, link);
 	bufferevent_incref(bev);
 	evbuffer_add_cb(bufferevent_get_input(bev), lsn_guard_in, g);
 	/* The first request's headers are due from the accept on. */
@@ -675,4 +682,6 @@ lsn_free(struct wrk *w)
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	w->http = NULL;
+	while (!LIST_EMPTY(&lsn_guards))
+		lsn_guard_free(LIST_FIRST(&lsn_guards));
 }
