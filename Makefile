@@ -85,6 +85,23 @@ $(MOCK): $(MOCK_OBJS)
 $(UNIT): $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LDLIBS) -lcriterion
 
+# Fuzz targets (clang's libFuzzer), one per parser of outside input.
+FUZZ_TARGETS = json sse cfg headers
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined
+
+fuzz:
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+		    $(LIB_SRCS) $(PKG_LIBS) -lm || exit 1; \
+		mkdir -p build-fuzz/corpus-$$t; \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -print_final_stats=0 build-fuzz/corpus-$$t \
+		    tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
+	done
+
 deps:
 	@sh tests/deps.sh
 
@@ -103,6 +120,9 @@ check: deps
 	$(MAKE) configs
 	$(MAKE) integ
 	$(MAKE) man-lint
+ifneq ($(SANITIZE),1)
+	$(MAKE) fuzz FUZZ_SECONDS=5
+endif
 
 configs: $(LLMUX)
 	@sh tests/configs.sh $(BUILD)
@@ -123,4 +143,4 @@ install: $(LLMUX)
 	    $(DESTDIR)$(SYSCONFDIR)/llmux/config.yaml
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
