@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "log.h"
 #include "req.h"
@@ -28,8 +29,9 @@ struct up_call {
 };
 
 struct up_sock {
-	struct event	*ev;
+	struct event	 ev;
 	curl_socket_t	 fd;
+	short		 kind;		/* what ev watches */
 };
 
 static struct event_base	*up_base;
@@ -85,7 +87,7 @@ up_sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 
 	if (what == CURL_POLL_REMOVE) {
 		if (us != NULL) {
-			event_free(us->ev);
+			event_del(&us->ev);
 			free(us);
 			curl_multi_assign(up_multi, fd, NULL);
 		}
@@ -98,16 +100,14 @@ up_sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 			return (-1);
 		us->fd = fd;
 		curl_multi_assign(up_multi, fd, us);
-	} else {
-		event_free(us->ev);
-	}
-	if ((us->ev = event_new(up_base, fd, kind, up_event_cb, NULL)) ==
-	    NULL) {
-		curl_multi_assign(up_multi, fd, NULL);
-		free(us);
-		return (-1);
-	}
-	event_add(us->ev, NULL);
+	} else if (us->kind == kind)
+		return (0);	/* nothing changes: no epoll_ctl */
+	else
+		event_del(&us->ev);
+	/* The event lives in us: reassigning it allocates nothing. */
+	event_assign(&us->ev, up_base, fd, kind, up_event_cb, NULL);
+	us->kind = kind;
+	event_add(&us->ev, NULL);
 	return (0);
 }
 
