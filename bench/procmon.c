@@ -1,8 +1,9 @@
 /*
  * procmon: memory and CPU of one process tree while `make bench` loads it.
  *
- * Every -i milliseconds it reads /proc/<pid>/stat of every process, keeps
- * the root given with -p and all its descendants, and records:
+ * Every -i milliseconds it reads /proc/<pid>/stat of the root given with
+ * -p and of all its descendants (looking for new ones in all of /proc
+ * every PM_FULL_EVERY samples), and records:
  *   - the resident set of each process (peak over the samples) and the
  *     peak of their sum;
  *   - utime + stime of each process: the CPU it used between its first and
@@ -30,6 +31,7 @@
 
 #define PM_MAXPROC	4096
 #define PM_MAXTRACK	256
+#define PM_FULL_EVERY	20
 
 struct pm_stat {
 	pid_t		 pid, ppid;
@@ -101,13 +103,27 @@ pm_read_stat(pid_t pid, struct pm_stat *s)
 	return (0);
 }
 
+/*
+ * Read the stat of every process (full), or only of those already known
+ * to be in the tree: a full scan costs a few ms of the client's core, so
+ * it runs every PM_FULL_EVERY samples to find new children.
+ */
 static int
-pm_scan(void)
+pm_scan(pid_t root, int full)
 {
 	DIR		*d;
 	struct dirent	*e;
-	int		 n = 0;
+	int		 n = 0, i;
 
+	if (!full) {
+		if (pm_read_stat(root, &pm_all[n]) == 0)
+			n++;
+		for (i = 0; i < pm_ntr; i++)
+			if (pm_tr[i].pid != root &&
+			    pm_read_stat(pm_tr[i].pid, &pm_all[n]) == 0)
+				n++;
+		return (n);
+	}
 	if ((d = opendir("/proc")) == NULL)
 		return (0);
 	while ((e = readdir(d)) != NULL && n < PM_MAXPROC) {
@@ -133,14 +149,14 @@ pm_find(pid_t pid)
 
 /* One sample; returns the tree's RSS sum, or -1 when the root is gone. */
 static int64_t
-pm_sample(pid_t root, int first)
+pm_sample(pid_t root, int first, int full)
 {
 	static char	 in[PM_MAXPROC];
 	struct pm_track	*t;
 	int		 n, i, j, grew, found = 0;
 	int64_t		 sum = 0;
 
-	n = pm_scan();
+	n = pm_scan(root, full || first);
 	memset(in, 0, (size_t)n);
 	for (i = 0; i < n; i++)
 		if (pm_all[i].pid == root) {
@@ -224,7 +240,8 @@ main(int argc, char *argv[])
 	ts.tv_sec = interval_ms / 1000;
 	ts.tv_nsec = (interval_ms % 1000) * 1000000L;
 	while (!pm_stop) {
-		sum = pm_sample(root, samples == 0);
+		sum = pm_sample(root, samples == 0,
+		    samples % PM_FULL_EVERY == 0);
 		if (sum < 0)
 			break;
 		if (rest_sum < 0)

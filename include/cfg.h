@@ -251,11 +251,11 @@ enum cfg_type {
 };
 
 enum cfg_where {
-	CFG_W_NONE,		/* nowhere: structural, or accepted and unused */
+	CFG_W_NONE,		/* nowhere: structural, or not used */
 	CFG_W_CFG,		/* struct cfg at off */
 	CFG_W_DEPLOY,		/* struct cfg_deploy at off */
 	CFG_W_EXTRA,		/* cfg_deploy.extra, known = 1 */
-	CFG_W_FORWARD		/* cfg_deploy.extra, known = 0: a request field */
+	CFG_W_FORWARD		/* cfg_deploy.extra, known = 0: request field */
 };
 
 enum cfg_special {
@@ -266,11 +266,11 @@ enum cfg_special {
 	CFG_S_ENV,		/* environment_variables */
 	CFG_S_ALIAS,		/* router_settings.model_group_alias */
 	CFG_S_ORG,		/* organization: a string or a list */
-	CFG_S_CALLBACKS,	/* callback names: warn about what llmux lacks */
+	CFG_S_CALLBACKS,	/* callback names: warn about what is missing */
 	CFG_S_MODELINFO,	/* litellm_params.model_info: model_info rows */
 	CFG_S_CREDNAME,		/* litellm_credential_name */
 	CFG_S_MASTERKEY,	/* must start with sk- */
-	CFG_S_GROUPS		/* model group names, checked against model_list */
+	CFG_S_GROUPS		/* model groups: checked against model_list */
 };
 
 #define CFG_REQUIRED	0x01	/* missing: error */
@@ -281,12 +281,12 @@ enum cfg_special {
 struct cfg_key {
 	const char		*path;
 	enum cfg_type		 type;
-	const char		*def;		/* default as text; NULL: unset */
+	const char		*def;		/* default as text, or NULL */
 	enum cfg_where		 where;
 	size_t			 off;
 	unsigned		 flags;
 	enum cfg_special	 special;
-	const char *const	*enums;		/* CFG_T_ENUM: NULL-terminated */
+	const char *const	*enums;		/* CFG_T_ENUM: NULL-ended */
 	const char		*doc;		/* one sentence */
 };
 

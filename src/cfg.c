@@ -1,0 +1,838 @@
+/*
+ * cfg.c: config.yaml (LiteLLM's schema plus llmux_settings) into a
+ * struct cfg.
+ *
+ * One load goes in three steps:
+ *
+ *  1. Read the main file with libyaml's document API, export its
+ *     environment_variables, then read its include: files the same way,
+ *     depth first, each relative to the directory of the file naming it.
+ *  2. Walk the top-level keys of every file in that order against the key
+ *     table in cfg_keys.c (cfg_walk.c).  model_list and credential_list
+ *     entries accumulate; any other key overwrites what an earlier file
+ *     set.
+ *  3. Whole-config work: credentials, fields derived from each deployment
+ *     (provider, upstream model, id), the master key, and the model groups
+ *     that fallbacks and aliases name.
+ *
+ * A problem becomes one diagnostic and the load goes on, so one run
+ * reports every error; diagnostics are sorted by file and position at the
+ * end.  All of struct cfg lives in cfg->ar, diagnostics in the caller's
+ * cfg_diags; the YAML documents are freed before cfg_load returns.
+ * cfg_int.h lists the files of the loader.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <yaml.h>
+
+#include "cfg.h"
+#include "cfg_int.h"
+
+static const char *const cfg_cred_fields[] = {
+	"api_key", "api_base", "api_version", "organization", NULL
+};
+
+static void	cfg_open(struct cfg_ld *, const char *, struct cfg_file *,
+		    yaml_node_t *, int);
+
+/* Room for item n in v (of *cap items, zeroed); NULL if out of memory. */
+void *
+cfg_grow(void *v, size_t *cap, size_t n, size_t sz)
+{
+	size_t	 c;
+	char	*p;
+
+	if (n < *cap)
+		return (v);
+	c = *cap == 0 ? 8 : *cap * 2;
+	if ((p = reallocarray(v, c, sz)) == NULL)
+		return (NULL);
+	memset(p + *cap * sz, 0, (c - *cap) * sz);
+	*cap = c;
+	return (p);
+}
+
+static void
+cfg_wipe(void *p)
+{
+	explicit_bzero(p, strlen(p));
+}
+
+/* Copy s into the config arena; secrets are wiped when it is freed. */
+char *
+cfg_strdup(struct cfg_ld *ld, const char *s, int secret)
+{
+	char	*p;
+
+	if ((p = ar_strdup(&ld->cfg->ar, s)) != NULL && secret &&
+	    ar_cleanup(&ld->cfg->ar, cfg_wipe, p) != LX_OK)
+		return (NULL);
+	return (p);
+}
+
+/*
+ * Append one diagnostic to the caller's list, with a key to sort it by
+ * file and position at the end of the load.
+ */
+static void
+cfg_vdiag(struct cfg_ld *ld, int error, struct cfg_file *f,
+    const yaml_node_t *n, const char *path, const char *fmt, va_list ap)
+{
+	struct cfg_diags	*ds = ld->diags;
+	struct cfg_diag		*d;
+	struct cfg_dkey		*k;
+	const char		*file = f != NULL ? f->name : ld->cfg->path;
+	char			 msg[1024];
+
+	if (ld->quiet)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (error)
+		ds->nerrors++;
+	else
+		ds->nwarnings++;
+	if ((d = ar_calloc(&ds->ar, sizeof(*d))) == NULL ||
+	    (d->file = ar_strdup(&ds->ar, file)) == NULL)
+		return;
+	d->error = error;
+	if (n != NULL) {
+		d->line = (int)n->start_mark.line + 1;
+		d->col = (int)n->start_mark.column + 1;
+		d->text = ar_printf(&ds->ar, "%s:%d:%d: %s%s%s", file, d->line,
+		    d->col, path != NULL ? path : "", path != NULL ? ": " : "",
+		    msg);
+	} else
+		d->text = ar_printf(&ds->ar, "%s: %s%s%s", file,
+		    path != NULL ? path : "", path != NULL ? ": " : "", msg);
+	if (d->text == NULL)
+		return;
+	*ds->tail = d;
+	ds->tail = &d->next;
+	if ((k = cfg_grow(ld->dk, &ld->dkcap, ld->ndk, sizeof(*k))) == NULL)
+		return;
+	ld->dk = k;
+	k[ld->ndk].d = d;
+	k[ld->ndk].file = f != NULL ? f->idx : INT_MAX;
+	k[ld->ndk].line = d->line;
+	k[ld->ndk].col = d->col;
+	k[ld->ndk].seq = ld->ndk;
+	ld->ndk++;
+}
+
+/* A diagnostic about node n of the current file at the current path. */
+void
+cfg_diag(struct cfg_ld *ld, int error, const yaml_node_t *n,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	cfg_vdiag(ld, error, ld->cur, n, ld->dlen > 0 ? ld->disp : NULL, fmt,
+	    ap);
+	va_end(ap);
+}
+
+void
+cfg_diag_at(struct cfg_ld *ld, int error, struct cfg_file *f,
+    const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	cfg_vdiag(ld, error, f, n, path, fmt, ap);
+	va_end(ap);
+}
+
+static int
+cfg_dkey_cmp(const void *a, const void *b)
+{
+	const struct cfg_dkey	*x = a, *y = b;
+
+	if (x->file != y->file)
+		return (x->file < y->file ? -1 : 1);
+	if (x->line != y->line)
+		return (x->line < y->line ? -1 : 1);
+	if (x->col != y->col)
+		return (x->col < y->col ? -1 : 1);
+	return (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/* Put this load's diagnostics (from *start on) in file order. */
+static void
+cfg_diag_sort(struct cfg_ld *ld, struct cfg_diag **start)
+{
+	struct cfg_diag	*d;
+	size_t		 i, n = 0;
+
+	for (d = *start; d != NULL; d = d->next)
+		n++;
+	if (n != ld->ndk || n < 2)
+		return;		/* a sort key was lost to memory */
+	qsort(ld->dk, n, sizeof(*ld->dk), cfg_dkey_cmp);
+	*start = ld->dk[0].d;
+	for (i = 0; i + 1 < n; i++)
+		ld->dk[i].d->next = ld->dk[i + 1].d;
+	ld->dk[n - 1].d->next = NULL;
+	ld->diags->tail = &ld->dk[n - 1].d->next;
+}
+
+/* Append s to the path buffer buf, truncating at its size. */
+static void
+cfg_append(char *buf, size_t *len, size_t size, const char *s)
+{
+	int	 n;
+
+	n = snprintf(buf + *len, size - *len, "%s", s);
+	if (n < 0 || (size_t)n >= size - *len)
+		*len = size - 1;
+	else
+		*len += (size_t)n;
+}
+
+struct cfg_mark
+cfg_push(struct cfg_ld *ld, const char *key, size_t idx)
+{
+	struct cfg_mark	 m = { ld->dlen, ld->nlen };
+	char		 ix[32];
+
+	if (key != NULL) {
+		if (ld->dlen > 0)
+			cfg_append(ld->disp, &ld->dlen, sizeof(ld->disp), ".");
+		if (ld->nlen > 0)
+			cfg_append(ld->norm, &ld->nlen, sizeof(ld->norm), ".");
+		cfg_append(ld->disp, &ld->dlen, sizeof(ld->disp), key);
+		cfg_append(ld->norm, &ld->nlen, sizeof(ld->norm), key);
+	} else {
+		snprintf(ix, sizeof(ix), "[%zu]", idx);
+		cfg_append(ld->disp, &ld->dlen, sizeof(ld->disp), ix);
+		cfg_append(ld->norm, &ld->nlen, sizeof(ld->norm), "[]");
+	}
+	return (m);
+}
+
+void
+cfg_pop(struct cfg_ld *ld, struct cfg_mark m)
+{
+	ld->dlen = m.d;
+	ld->disp[m.d] = '\0';
+	ld->nlen = m.n;
+	ld->norm[m.n] = '\0';
+}
+
+/* Replace the shown path (the table path is cleared). */
+static void
+cfg_setpath(struct cfg_ld *ld, const char *path)
+{
+	ld->dlen = ld->nlen = 0;
+	ld->disp[0] = ld->norm[0] = '\0';
+	if (path != NULL)
+		cfg_append(ld->disp, &ld->dlen, sizeof(ld->disp), path);
+}
+
+void
+cfg_toobig(struct cfg_ld *ld, const yaml_node_t *n)
+{
+	if (!ld->toobig)
+		cfg_diag(ld, 1, n, "value nested too deeply or too large");
+	ld->toobig = 1;
+}
+
+/* libyaml's complaint, at its position. */
+static void
+cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p)
+{
+	yaml_node_t	 at;
+
+	memset(&at, 0, sizeof(at));
+	at.start_mark = p->problem_mark;
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		cfg_diag_at(ld, 1, f, NULL, NULL, "out of memory");
+		break;
+	case YAML_READER_ERROR:
+		cfg_diag_at(ld, 1, f, NULL, NULL, "%s at byte %zu",
+		    p->problem != NULL ? p->problem : "cannot read",
+		    p->problem_offset);
+		break;
+	default:
+		if (p->context != NULL)
+			cfg_diag_at(ld, 1, f, &at, NULL, "%s (%s at line %zu, "
+			    "column %zu)", p->problem, p->context,
+			    p->context_mark.line + 1,
+			    p->context_mark.column + 1);
+		else
+			cfg_diag_at(ld, 1, f, &at, NULL, "%s",
+			    p->problem != NULL ? p->problem : "syntax error");
+		break;
+	}
+}
+
+/* Parse one file into ld->files; NULL, with errno, if it cannot open. */
+static struct cfg_file *
+cfg_read(struct cfg_ld *ld, const char *name)
+{
+	struct cfg_file	*f;
+	yaml_parser_t	 p;
+	yaml_document_t	 more;
+	yaml_node_t	*root, at;
+	struct stat	 st;
+	const char	*slash;
+	FILE		*fp;
+	int		 second, e;
+
+	if ((fp = fopen(name, "r")) == NULL)
+		return (NULL);
+	f = NULL;
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+		e = EISDIR;
+	else if ((f = calloc(1, sizeof(*f))) == NULL)
+		e = ENOMEM;
+	if (f == NULL) {
+		fclose(fp);
+		errno = e;
+		return (NULL);
+	}
+	slash = strrchr(name, '/');
+	f->name = cfg_strdup(ld, name, 0);
+	f->dir = strndup(name, slash != NULL ? (size_t)(slash - name) + 1 : 0);
+	f->real = realpath(name, NULL);
+	f->idx = ld->nfiles++;
+	*ld->ftail = f;
+	ld->ftail = &f->next;
+	if (f->name == NULL || f->dir == NULL || !yaml_parser_initialize(&p)) {
+		cfg_diag_at(ld, 1, f, NULL, NULL, "out of memory");
+		fclose(fp);
+		return (f);
+	}
+	yaml_parser_set_input_file(&p, fp);
+	if (!yaml_parser_load(&p, &f->doc)) {
+		cfg_yaml_error(ld, f, &p);
+		goto done;
+	}
+	f->hasdoc = 1;
+	if ((root = yaml_document_get_root_node(&f->doc)) == NULL) {
+		cfg_diag_at(ld, 1, f, NULL, NULL, "the file is empty");
+		goto done;
+	}
+	if (!yaml_parser_load(&p, &more)) {
+		cfg_yaml_error(ld, f, &p);
+		goto done;
+	}
+	second = yaml_document_get_root_node(&more) != NULL;
+	memset(&at, 0, sizeof(at));
+	at.start_mark = more.start_mark;
+	yaml_document_delete(&more);
+	if (second)
+		cfg_diag_at(ld, 1, f, &at, NULL, "a second YAML document; "
+		    "the configuration must be one document");
+	else if (root->type != YAML_MAPPING_NODE)
+		cfg_diag_at(ld, 1, f, root, NULL, "the top level must be a "
+		    "mapping of sections, got %s", cfg_kind(root));
+	else
+		f->ok = 1;
+ done:
+	yaml_parser_delete(&p);
+	fclose(fp);
+	return (f);
+}
+
+/* Python's str() of a scalar, as LiteLLM exports it. */
+static void
+cfg_envstr(const struct cfg_val *v, char *buf, size_t sz)
+{
+	if (v->t == CFG_V_BOOL)
+		snprintf(buf, sz, "%s", v->b ? "True" : "False");
+	else if (v->t == CFG_V_INT)
+		snprintf(buf, sz, "%lld", v->i);
+	else if (v->t == CFG_V_NUM)
+		cfg_pyfloat(v->d, buf, sz);
+	else
+		snprintf(buf, sz, "%s", v->s);
+}
+
+/* environment_variables: setenv() each unless already set. */
+static void
+cfg_env_export(struct cfg_ld *ld, struct cfg_file *f)
+{
+	struct cfg_pair	*pv;
+	struct cfg_val	 v;
+	struct cfg_mark	 m, m2;
+	yaml_node_t	*n;
+	char		 num[64];
+	size_t		 np, i;
+	int		 rc;
+
+	ld->cur = f;
+	if ((n = cfg_get(ld, yaml_document_get_root_node(&f->doc),
+	    "environment_variables")) == NULL)
+		return;
+	m = cfg_push(ld, "environment_variables", 0);
+	if (n->type != YAML_MAPPING_NODE) {
+		if (!cfg_is_off(n))
+			cfg_diag(ld, 1, n, "expected a mapping of variable "
+			    "names to values, got %s", cfg_kind(n));
+		cfg_pop(ld, m);
+		return;
+	}
+	pv = cfg_pairs(ld, n, &np, 1);
+	for (i = 0; i < np; i++) {
+		m2 = cfg_push(ld, pv[i].key, 0);
+		if (*pv[i].key == '\0' || strchr(pv[i].key, '=') != NULL)
+			cfg_diag(ld, 1, pv[i].k, "not a variable name");
+		else if (pv[i].v->type != YAML_SCALAR_NODE)
+			cfg_diag(ld, 1, pv[i].v, "expected a string, got %s",
+			    cfg_kind(pv[i].v));
+		else if (cfg_scalar(ld, pv[i].v, 1, &v) == LX_OK &&
+		    v.t != CFG_V_NULL && getenv(pv[i].key) == NULL) {
+			if (v.t == CFG_V_STR)
+				rc = setenv(pv[i].key, v.s, 0);
+			else {
+				cfg_envstr(&v, num, sizeof(num));
+				rc = setenv(pv[i].key, num, 0);
+			}
+			if (rc == -1)
+				cfg_diag(ld, 1, pv[i].k, "setenv: %s",
+				    strerror(errno));
+		}
+		cfg_pop(ld, m2);
+	}
+	free(pv);
+	cfg_pop(ld, m);
+}
+
+/* include: read each file named, relative to f's directory. */
+static void
+cfg_includes(struct cfg_ld *ld, struct cfg_file *f, int depth)
+{
+	struct cfg_val	 v;
+	struct cfg_mark	 m, m2;
+	yaml_node_t	*n, *it;
+	char		*path;
+	size_t		 cnt, i;
+
+	ld->cur = f;
+	if ((n = cfg_get(ld, yaml_document_get_root_node(&f->doc),
+	    "include")) == NULL || cfg_is_off(n))
+		return;
+	m = cfg_push(ld, "include", 0);
+	if (n->type == YAML_MAPPING_NODE) {
+		cfg_diag(ld, 1, n, "expected a list of file names, got a "
+		    "mapping");
+		cfg_pop(ld, m);
+		return;
+	}
+	cnt = n->type == YAML_SCALAR_NODE ? 1 :
+	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	for (i = 0; i < cnt; i++) {
+		it = n->type == YAML_SCALAR_NODE ? n :
+		    cfg_node(ld, n->data.sequence.items.start[i]);
+		if (it == NULL)
+			continue;
+		m2 = cfg_push(ld, NULL, i);
+		if (it->type != YAML_SCALAR_NODE)
+			cfg_diag(ld, 1, it, "expected a file name, got %s",
+			    cfg_kind(it));
+		else if (cfg_scalar(ld, it, 1, &v) != LX_OK)
+			;	/* reported */
+		else if (v.t == CFG_V_NULL || *v.s == '\0')
+			cfg_diag(ld, 1, it, "expected a file name");
+		else if (depth >= CFG_MAXINCL)
+			cfg_diag(ld, 1, it, "includes nested too deeply");
+		else if (asprintf(&path, "%s%s", *v.s == '/' ? "" : f->dir,
+		    v.s) == -1)
+			cfg_diag(ld, 1, it, "out of memory");
+		else {
+			cfg_open(ld, path, f, it, depth + 1);
+			free(path);
+			ld->cur = f;
+		}
+		cfg_pop(ld, m2);
+	}
+	cfg_pop(ld, m);
+}
+
+/*
+ * Read name (included by node at of file from, unless it is the main file),
+ * export its environment_variables, then read its includes.
+ */
+static void
+cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
+    yaml_node_t *at, int depth)
+{
+	struct cfg_file	*f, *g;
+	char		*real, disp[sizeof(ld->disp)], norm[sizeof(ld->norm)];
+	size_t		 dlen = ld->dlen, nlen = ld->nlen;
+
+	if (from != NULL && (real = realpath(name, NULL)) != NULL) {
+		for (g = ld->files; g != NULL; g = g->next)
+			if (g->real != NULL && strcmp(g->real, real) == 0)
+				break;
+		free(real);
+		if (g != NULL) {
+			cfg_diag(ld, 1, at, "\"%s\" is read already; a file "
+			    "may be included once", name);
+			return;
+		}
+	}
+	if ((f = cfg_read(ld, name)) == NULL) {
+		if (from == NULL)
+			cfg_diag_at(ld, 1, NULL, NULL, NULL, "cannot read: %s",
+			    strerror(errno));
+		else
+			cfg_diag(ld, 1, at, "cannot read \"%s\": %s", name,
+			    strerror(errno));
+		return;
+	}
+	if (!f->ok)
+		return;
+	/* The included file's own paths start from the top. */
+	memcpy(disp, ld->disp, dlen + 1);
+	memcpy(norm, ld->norm, nlen + 1);
+	cfg_setpath(ld, NULL);
+	cfg_env_export(ld, f);
+	cfg_includes(ld, f, depth);
+	memcpy(ld->disp, disp, dlen + 1);
+	memcpy(ld->norm, norm, nlen + 1);
+	ld->dlen = dlen;
+	ld->nlen = nlen;
+}
+
+/* Fill what a deployment leaves unset from its litellm_credential_name. */
+static void
+cfg_cred_apply(struct cfg_ld *ld, size_t di)
+{
+	struct cfg_deploy	*d = &ld->dep[di];
+	struct cfg_dx		*dx = &ld->dx[di];
+	struct cfg_cred		*c = NULL;
+	struct cfg_pair		*pv;
+	struct cfg_val		 v;
+	const char		**f;
+	char			 path[1100];
+	size_t			 np, i, j, n;
+
+	for (i = ld->ncred; i-- > 0;)
+		if (strcmp(ld->cred[i].name, dx->cred) == 0) {
+			c = &ld->cred[i];
+			break;
+		}
+	if (c == NULL) {
+		snprintf(path, sizeof(path), "%s.litellm_params."
+		    "litellm_credential_name", dx->disp);
+		cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no credential "
+		    "named \"%s\" in credential_list", dx->cred);
+		return;
+	}
+	ld->cur = c->file;
+	ld->di = di;
+	ld->quiet = c->used;	/* its errors are reported once */
+	c->used = 1;
+	pv = cfg_pairs(ld, c->values, &np, 0);
+	for (i = 0; i < np; i++) {
+		snprintf(path, sizeof(path), "%s.credential_values.%s",
+		    c->disp, pv[i].key);
+		cfg_setpath(ld, path);
+		for (j = 0; cfg_cred_fields[j] != NULL; j++)
+			if (strcmp(cfg_cred_fields[j], pv[i].key) == 0)
+				break;
+		if (cfg_cred_fields[j] == NULL) {
+			for (n = 0; n < d->nextra; n++)
+				if (strcmp(d->extra[n].key, pv[i].key) == 0)
+					break;
+			if (n == d->nextra)
+				cfg_extra_node(ld, pv[i].key, pv[i].v, 1);
+			continue;
+		}
+		f = j == 0 ? &d->api_key : j == 1 ? &d->api_base : j == 2 ?
+		    &d->api_version : &d->organization;
+		if (pv[i].v->type != YAML_SCALAR_NODE)
+			cfg_diag(ld, 1, pv[i].v, "expected a string, got %s",
+			    cfg_kind(pv[i].v));
+		else if (cfg_scalar(ld, pv[i].v, 1, &v) == LX_OK &&
+		    v.t != CFG_V_NULL && *f == NULL)
+			*f = cfg_strdup(ld, v.s, j == 0);
+	}
+	free(pv);
+	ld->quiet = 0;
+	cfg_setpath(ld, NULL);
+}
+
+/* organization: [a, b] makes one deployment per organization. */
+static void
+cfg_expand_orgs(struct cfg_ld *ld)
+{
+	struct cfg_deploy	*nd;
+	struct cfg_dx		*nx;
+	size_t			 total = 0, i, j, o = 0;
+
+	for (i = 0; i < ld->ndep; i++)
+		total += ld->dx[i].orgs.n > 1 ? ld->dx[i].orgs.n : 1;
+	if (total == ld->ndep)
+		return;
+	nd = calloc(total, sizeof(*nd));
+	nx = calloc(total, sizeof(*nx));
+	if (nd == NULL || nx == NULL) {
+		free(nd);
+		free(nx);
+		return;
+	}
+	for (i = 0; i < ld->ndep; i++) {
+		for (j = 0; j == 0 || j < ld->dx[i].orgs.n; j++, o++) {
+			nd[o] = ld->dep[i];
+			nx[o] = ld->dx[i];
+			if (ld->dx[i].orgs.n > 1)
+				nd[o].organization = nx[o].org =
+				    ld->dx[i].orgs.v[j];
+		}
+	}
+	free(ld->dep);
+	free(ld->dx);
+	ld->dep = nd;
+	ld->dx = nx;
+	ld->ndep = ld->depcap = total;
+}
+
+/*
+ * The id LiteLLM gives a deployment without model_info.id: SHA-256 of
+ * model_name followed by each litellm_params key and its value as Python's
+ * str() shows it, as written (before os.environ/ substitution, so a
+ * rotated secret keeps the id).
+ */
+static const char *
+cfg_hash_id(struct cfg_ld *ld, struct cfg_dx *dx, const char *model_name)
+{
+	struct cfg_buf	 b = { NULL, 0, 0, 0 };
+	struct cfg_pair	*pv;
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1];
+	size_t		 np, j;
+	int		 ok = 0;
+
+	ld->cur = dx->file;
+	cfg_bputs(&b, model_name);
+	pv = cfg_pairs(ld, cfg_get(ld, dx->entry, "litellm_params"), &np, 0);
+	for (j = 0; j < np; j++) {
+		cfg_bputs(&b, pv[j].key);
+		if (dx->org != NULL && strcmp(pv[j].key, "organization") == 0)
+			cfg_bputs(&b, dx->org);
+		else
+			cfg_pystr(ld, pv[j].v, &b);
+	}
+	free(pv);
+	if (!b.fail && (ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestUpdate(ctx, b.p, b.len) == 1 &&
+		    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	free(b.p);
+	if (!ok)
+		return (NULL);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return (cfg_strdup(ld, hex, 0));
+}
+
+/* provider, upstream_model, wildcard and id of deployment di. */
+static void
+cfg_derive(struct cfg_ld *ld, size_t di)
+{
+	struct cfg_deploy	*d = &ld->dep[di];
+	const char		*slash, *cp = d->custom_llm_provider;
+
+	if (ld->dx[di].bad || d->model == NULL || d->model_name == NULL)
+		return;
+	d->wildcard = strchr(d->model_name, '*') != NULL;
+	slash = strchr(d->model, '/');
+	if (cp != NULL && *cp != '\0') {
+		d->provider = cp;
+		d->upstream_model = d->model;
+		if (slash != NULL && strlen(cp) == (size_t)(slash - d->model) &&
+		    strncmp(d->model, cp, strlen(cp)) == 0)
+			d->upstream_model = slash + 1;
+	} else if (slash != NULL && slash != d->model) {
+		d->provider = ar_strndup(&ld->cfg->ar, d->model,
+		    (size_t)(slash - d->model));
+		d->upstream_model = slash + 1;
+	} else {
+		/* LiteLLM infers openai for its names; llmux for all. */
+		d->provider = "openai";
+		d->upstream_model = d->model;
+	}
+	if (d->id == NULL)
+		d->id = cfg_hash_id(ld, &ld->dx[di], d->model_name);
+}
+
+/* Whether a request for model group g would find a deployment. */
+static int
+cfg_group_known(struct cfg_ld *ld, const char *g)
+{
+	size_t	 i;
+
+	for (i = 0; i < ld->ndep; i++)
+		if (ld->dep[i].model_name != NULL &&
+		    (strcmp(ld->dep[i].model_name, g) == 0 ||
+		    (ld->dep[i].wildcard && cfg_glob(ld->dep[i].model_name,
+		    g))))
+			return (1);
+	for (i = 0; i < ld->cfg->router.nalias; i++)
+		if (strcmp(ld->cfg->router.alias[i].alias, g) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Checks across the whole config: the groups fallbacks and aliases name,
+ * repeated ids, and the master key and database taken from the environment
+ * when the config has none.
+ */
+static void
+cfg_check(struct cfg_ld *ld)
+{
+	struct cfg	*c = ld->cfg;
+	const char	*e;
+	size_t		 i, j;
+
+	for (i = 0; i < ld->nref; i++)
+		if (!cfg_group_known(ld, ld->ref[i].group))
+			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
+			    ld->ref[i].disp, "model group \"%s\" is not in "
+			    "model_list", ld->ref[i].group);
+	for (i = 0; i < ld->ndep; i++)
+		for (j = 0; j < i && ld->dep[i].id != NULL; j++)
+			if (ld->dep[j].id != NULL &&
+			    strcmp(ld->dep[i].id, ld->dep[j].id) == 0) {
+				cfg_diag_at(ld, 0, ld->dx[i].file,
+				    ld->dx[i].entry, ld->dx[i].disp,
+				    "same id as %s in %s; the two share "
+				    "cooldowns and counters", ld->dx[j].disp,
+				    ld->dx[j].file->name);
+				break;
+			}
+	if (c->general.master_key == NULL &&
+	    (e = getenv("LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
+		if (strncmp(e, "sk-", 3) != 0)
+			cfg_diag_at(ld, 1, NULL, NULL, "environment variable "
+			    "LITELLM_MASTER_KEY", CFG_SKREASON);
+		c->general.master_key = cfg_strdup(ld, e, 1);
+	}
+	if (c->general.database_url == NULL &&
+	    (e = getenv("DATABASE_URL")) != NULL && *e != '\0')
+		c->general.database_url = cfg_strdup(ld, e, 1);
+}
+
+/* After the walk: credentials, organizations, derived fields, checks. */
+static void
+cfg_finish(struct cfg_ld *ld)
+{
+	struct cfg	*c = ld->cfg;
+	size_t		 i;
+
+	for (i = 0; i < ld->ndep; i++)
+		if (ld->dx[i].cred != NULL)
+			cfg_cred_apply(ld, i);
+	cfg_expand_orgs(ld);
+	for (i = 0; i < ld->ndep; i++)
+		cfg_derive(ld, i);
+	cfg_check(ld);
+	c->ndeploy = ld->ndep;
+	if (ld->ndep > 0)
+		c->deploy = ar_memdup(&c->ar, ld->dep,
+		    ld->ndep * sizeof(*ld->dep));
+}
+
+struct cfg *
+cfg_load(const char *path, struct cfg_diags *diags)
+{
+	struct cfg_ld	 ld;
+	struct cfg_diag	**start = diags->tail;
+	struct cfg_file	*f, *next;
+	struct cfg	*c;
+	size_t		 nkeys;
+	int		 nerr = diags->nerrors;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.diags = diags;
+	ld.ftail = &ld.files;
+	for (nkeys = 0; cfg_keys[nkeys].path != NULL; nkeys++)
+		;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (ld.warned = calloc(nkeys, 1)) == NULL) {
+		free(c);
+		diags->nerrors++;
+		return (NULL);
+	}
+	ld.cfg = c;
+	ar_init(&c->ar, 0);
+	c->path = ar_strdup(&c->ar, path);
+	cfg_defaults(c, CFG_W_CFG);
+
+	cfg_open(&ld, path, NULL, NULL, 0);
+	for (f = ld.files; f != NULL; f = f->next) {
+		if (!f->ok)
+			continue;
+		ld.cur = f;
+		cfg_setpath(&ld, NULL);
+		cfg_do_map(&ld, yaml_document_get_root_node(&f->doc), "",
+		    NULL);
+	}
+	cfg_finish(&ld);
+	if (ar_failed(&c->ar) || c->path == NULL)
+		cfg_diag_at(&ld, 1, NULL, NULL, NULL, "out of memory");
+	cfg_diag_sort(&ld, start);
+
+	for (f = ld.files; f != NULL; f = next) {
+		next = f->next;
+		if (f->hasdoc)
+			yaml_document_delete(&f->doc);
+		free(f->dir);
+		free(f->real);
+		free(f);
+	}
+	free(ld.dep);
+	free(ld.dx);
+	free(ld.cred);
+	free(ld.ref);
+	free(ld.dk);
+	free(ld.warned);
+	if (diags->nerrors > nerr) {
+		cfg_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	if (c == NULL)
+		return;
+	ar_free(&c->ar);
+	free(c);
+}
+
+void
+cfg_diags_init(struct cfg_diags *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+	ds->tail = &ds->head;
+	ar_init(&ds->ar, 0);
+}
+
+void
+cfg_diags_free(struct cfg_diags *ds)
+{
+	ar_free(&ds->ar);
+	ds->head = NULL;
+	ds->tail = &ds->head;
+	ds->nerrors = ds->nwarnings = 0;
+}
