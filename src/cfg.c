@@ -245,9 +245,32 @@ cfg_toobig(struct cfg_ld *ld, const yaml_node_t *n)
 	ld->toobig = 1;
 }
 
+/*
+ * The line and column (0-based, in characters as libyaml counts them) of
+ * byte off of fp: libyaml gives only the offset of an encoding error.
+ */
+static void
+cfg_offset_mark(FILE *fp, size_t off, yaml_mark_t *m)
+{
+	size_t	 i;
+	int	 c;
+
+	m->line = m->column = 0;
+	if (fseek(fp, 0, SEEK_SET) == -1)
+		return;
+	for (i = 0; i < off && (c = getc(fp)) != EOF; i++) {
+		if (c == '\n') {
+			m->line++;
+			m->column = 0;
+		} else if ((c & 0xc0) != 0x80 && c != '\r')
+			m->column++;
+	}
+}
+
 /* libyaml's complaint, at its position. */
 static void
-cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p)
+cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p,
+    FILE *fp)
 {
 	yaml_node_t	 at;
 
@@ -258,9 +281,14 @@ cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p)
 		cfg_diag_at(ld, 1, f, NULL, NULL, "out of memory");
 		break;
 	case YAML_READER_ERROR:
-		cfg_diag_at(ld, 1, f, NULL, NULL, "%s at byte %zu",
-		    p->problem != NULL ? p->problem : "cannot read",
-		    p->problem_offset);
+		cfg_offset_mark(fp, p->problem_offset, &at.start_mark);
+		if (p->problem_value != -1)
+			cfg_diag_at(ld, 1, f, &at, NULL, "%s (byte 0x%02X)",
+			    p->problem != NULL ? p->problem : "cannot read",
+			    (unsigned int)p->problem_value & 0xff);
+		else
+			cfg_diag_at(ld, 1, f, &at, NULL, "%s",
+			    p->problem != NULL ? p->problem : "cannot read");
 		break;
 	default:
 		if (p->context != NULL)
@@ -314,7 +342,7 @@ cfg_read(struct cfg_ld *ld, const char *name)
 	}
 	yaml_parser_set_input_file(&p, fp);
 	if (!yaml_parser_load(&p, &f->doc)) {
-		cfg_yaml_error(ld, f, &p);
+		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
 	f->hasdoc = 1;
@@ -323,7 +351,7 @@ cfg_read(struct cfg_ld *ld, const char *name)
 		goto done;
 	}
 	if (!yaml_parser_load(&p, &more)) {
-		cfg_yaml_error(ld, f, &p);
+		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
 	second = yaml_document_get_root_node(&more) != NULL;
