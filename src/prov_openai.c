@@ -38,38 +38,46 @@ static const char *const oai_strip[] = {
 	"mock_testing_fallbacks", "mock_timeout", "drop_params",
 	"additional_drop_params", "input_cost_per_token",
 	"output_cost_per_token", "model_list", "spend_logs_metadata",
+	"extra_headers",	/* HTTP headers, added by route.c */
 };
 
 static int
-oai_stripped(const struct js_mem *m)
+oai_stripped(const char *key, size_t klen)
 {
 	size_t	i;
 
 	for (i = 0; i < LX_NELEM(oai_strip); i++)
-		if (strlen(oai_strip[i]) == m->klen &&
-		    memcmp(oai_strip[i], m->key, m->klen) == 0)
+		if (strlen(oai_strip[i]) == klen &&
+		    memcmp(oai_strip[i], key, klen) == 0)
 			return (1);
 	return (0);
 }
 
-/* The upstream body: the client's members with model replaced. */
+/*
+ * The upstream body: the client's members with model replaced, then the
+ * deployment's extra litellm_params (LiteLLM passes unknown ones on to
+ * the provider) where the client did not set them.
+ */
 static char *
 oai_body(struct req *r, size_t *len)
 {
-	size_t	 i, n = 16, o;
-	char	*b, *q;
+	const struct cfg_deploy	*d = r->dep;
+	size_t			 i, n = 16, o;
+	char			*b, *q;
 
 	q = js_quote(&r->ar, r->up_model);
 	if (q == NULL)
 		return (NULL);
 	n += strlen(q) + r->blen;
+	for (i = 0; i < d->nextra; i++)
+		n += strlen(d->extra[i].key) * 6 + strlen(d->extra[i].json) + 8;
 	if ((b = ar_alloc(&r->ar, n)) == NULL)
 		return (NULL);
 	o = (size_t)snprintf(b, n, "{\"model\":%s", q);
 	for (i = 0; i < r->nmem && i < REQ_MAXMEM; i++) {
 		const struct js_mem *m = &r->mem[i];
 
-		if (oai_stripped(m))
+		if (oai_stripped(m->key, m->klen))
 			continue;
 		b[o++] = ',';
 		/* The key with its quotes, as the client wrote it. */
@@ -78,6 +86,18 @@ oai_body(struct req *r, size_t *len)
 		b[o++] = ':';
 		memcpy(b + o, m->val, m->vlen);
 		o += m->vlen;
+	}
+	for (i = 0; i < d->nextra; i++) {
+		const struct cfg_extra *x = &d->extra[i];
+
+		if (x->known || js_find(r->mem, r->nmem, x->key) != NULL ||
+		    oai_stripped(x->key, strlen(x->key)))
+			continue;
+		b[o++] = ',';
+		o += js_quote_into(b + o, x->key, strlen(x->key));
+		b[o++] = ':';
+		memcpy(b + o, x->json, strlen(x->json));
+		o += strlen(x->json);
 	}
 	b[o++] = '}';
 	b[o] = '\0';

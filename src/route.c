@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "err.h"
+#include "json.h"
 #include "log.h"
 #include "prov.h"
 #include "req.h"
@@ -92,6 +93,32 @@ rt_wild_cmp(const void *a, const void *b)
 	return (strcmp(ga->name, gb->name));
 }
 
+/* litellm_params.extra_headers: {name: value} sent with every call. */
+static int
+rt_extra_headers(struct rt_deploy *rd, const char *json, struct arena *a)
+{
+	struct js_mem	 m[32];
+	size_t		 n, i;
+	char		*k, *v, *h;
+
+	if (js_object(json, strlen(json), m, LX_NELEM(m), &n, NULL) !=
+	    LX_OK)
+		return (LX_OK);		/* not a map: nothing to send */
+	for (i = 0; i < n && i < LX_NELEM(m); i++) {
+		if (m[i].type != JS_STR ||
+		    (k = ar_strndup(a, m[i].key, m[i].klen)) == NULL ||
+		    (v = js_string(a, m[i].val, m[i].vlen)) == NULL)
+			continue;
+		/* A header may not carry a line break. */
+		if (strpbrk(k, "\r\n:") != NULL || strpbrk(v, "\r\n") != NULL)
+			continue;
+		if ((h = ar_printf(a, "%s: %s", k, v)) == NULL)
+			return (LX_ERR);
+		rd->hdrs = curl_slist_append(rd->hdrs, h);
+	}
+	return (LX_OK);
+}
+
 /* URL and header list for a deployment reached through provider p. */
 static int
 rt_prepare(struct rt_deploy *rd, const struct prov *p,
@@ -99,6 +126,7 @@ rt_prepare(struct rt_deploy *rd, const struct prov *p,
 {
 	const char	*key;
 	char		*base, *h;
+	size_t		 i;
 
 	rd->prov = p;
 	rd->hdrs = NULL;
@@ -120,6 +148,10 @@ rt_prepare(struct rt_deploy *rd, const struct prov *p,
 		rd->hdrs = curl_slist_append(rd->hdrs, h);
 		explicit_bzero(h, strlen(h));
 	}
+	for (i = 0; i < d->nextra; i++)
+		if (strcmp(d->extra[i].key, "extra_headers") == 0 &&
+		    rt_extra_headers(rd, d->extra[i].json, a) != LX_OK)
+			return (LX_ERR);
 	if (d->organization != NULL) {
 		if ((h = ar_printf(a, "OpenAI-Organization: %s",
 		    d->organization)) == NULL)
