@@ -47,11 +47,12 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 LLMUX	 = $(BUILD)/llmux
 MOCK	 = $(BUILD)/llmux-mock
 UNIT	 = $(BUILD)/unit-tests
+MICRO	 = $(BUILD)/llmux-microbench
 
 .PHONY: all run check unit integ configs install clean deps help sanitize-check \
 	bench bench-smoke fuzz man-lint
 
-all: $(LLMUX) $(MOCK)
+all: $(LLMUX) $(MOCK) $(MICRO)
 
 help:
 	@echo "make            build llmux and the mock upstream into $(BUILD)/"
@@ -81,6 +82,13 @@ $(LLMUX): $(OBJS)
 
 $(MOCK): $(MOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(MOCK_OBJS) $(LDLIBS)
+
+$(BUILD)/micro/%.o: tests/micro/%.c $(wildcard include/*.h) | $(BUILD)
+	@mkdir -p $(BUILD)/micro
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(MICRO): $(BUILD)/micro/microbench.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/micro/microbench.o $(LIB_OBJS) $(LDLIBS)
 
 $(UNIT): $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LDLIBS) -lcriterion

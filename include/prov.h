@@ -13,6 +13,8 @@
 
 #include "llmux.h"
 
+struct evbuffer;
+
 struct prov {
 	const char	*name;		/* the model prefix, "groq" */
 	const char	*base;		/* default api_base; NULL: required */
@@ -38,6 +40,13 @@ char		*prov_api_base(const struct prov *, const struct cfg_deploy *,
 
 /* prov_openai.c */
 int		 prov_openai_start(struct req *);
+/*
+ * Append the JSON object obj to out with its top-level "model" replaced
+ * by model_q (quoted JSON); keeps usage figures on r.  LX_ERR when obj is
+ * not a JSON object.
+ */
+int		 prov_openai_rewrite(struct req *r, struct evbuffer *out,
+		    const char *obj, size_t n, const char *model_q);
 /* prov_mock.c: answer from mock_response without any network call. */
 int		 prov_mock_run(struct req *, const char *text);
 

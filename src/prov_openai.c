@@ -109,9 +109,9 @@ oai_body(struct req *r, size_t *len)
  * Append obj (a JSON object) to out with its top-level "model" replaced by
  * model_q (already quoted).  Usage figures are kept on the request.
  */
-static int
-oai_rewrite(struct req *r, struct evbuffer *out, const char *obj, size_t n,
-    const char *model_q)
+int
+prov_openai_rewrite(struct req *r, struct evbuffer *out, const char *obj,
+    size_t n, const char *model_q)
 {
 	struct js_mem		 m[32], u[8];
 	const struct js_mem	*mm, *um, *t;
@@ -172,7 +172,7 @@ oai_event(void *arg, const char *data, size_t n)
 	struct req	*r = x->r;
 
 	evbuffer_add(r->out, "data: ", 6);
-	if (oai_rewrite(r, r->out, data, n, x->model_q) != LX_OK)
+	if (prov_openai_rewrite(r, r->out, data, n, x->model_q) != LX_OK)
 		evbuffer_add(r->out, data, n);	/* not ours to judge */
 	evbuffer_add(r->out, "\n\n", 2);
 	return (LX_OK);
@@ -288,7 +288,7 @@ oai_done(struct req *r, int code, const char *cmsg)
 	}
 	if ((b = evbuffer_new()) == NULL ||
 	    (q = js_quote(&r->ar, r->model)) == NULL ||
-	    oai_rewrite(r, b, (const char *)evbuffer_pullup(r->up_body, -1),
+	    prov_openai_rewrite(r, b, (const char *)evbuffer_pullup(r->up_body, -1),
 	    n, q) != LX_OK) {
 		if (b != NULL)
 			evbuffer_free(b);
