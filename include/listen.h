@@ -14,6 +14,9 @@ int	lsn_init(struct wrk *, int fd) LX_MUSTCHECK;
 void	lsn_stop(struct wrk *);
 void	lsn_free(struct wrk *);
 
+/* The parse stage of a chat request (req.c runs it after auth). */
+int	lsn_parse_chat(struct req *) LX_MUSTCHECK;
+
 /* Exposed for the unit tests: the guard's header scan. */
 struct lsn_hdrinfo {
 	long long	content_length;		/* -1: none */

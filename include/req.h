@@ -75,6 +75,7 @@ struct req {
 	long			 completion_tokens;
 
 	unsigned		 started:1;	/* response headers sent */
+	unsigned		 hdrs_added:1;	/* x-litellm-* are in place */
 	unsigned		 finished:1;	/* req_finish() ran */
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
 };

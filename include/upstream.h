@@ -32,12 +32,12 @@ int	up_init(struct event_base *) LX_MUSTCHECK;
 void	up_fini(void);
 /*
  * Start a POST of body to url for r.  timeout_ms bounds the whole call
- * (0: none); idle_s aborts a transfer that receives nothing for that long
- * (0: none).  The body must stay valid until done or up_abort().
+ * (0: none); idle_ms ends a transfer that receives nothing for that long
+ * (0: none) as a timeout (CURLE_OPERATION_TIMEDOUT).  The body must stay valid until done or up_abort().
  */
 struct up_call *up_start(struct req *r, const struct up_ops *ops,
 	    const char *url, const struct curl_slist *hdrs, const char *body,
-	    size_t blen, long timeout_ms, long idle_s);
+	    size_t blen, long timeout_ms, long idle_ms);
 /* Abort a call; its done callback is not called. */
 void	up_abort(struct up_call *);
 /* HTTP status of the call so far (0 before the status line). */

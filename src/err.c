@@ -108,7 +108,6 @@ err_reply(struct req *r, int status, const char *type, const char *param,
 		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 
 		evhttp_add_header(h, "Content-Type", "application/json");
-		req_add_headers(r, 0);
 		if (status == 429 && r->retry_after != NULL)
 			evhttp_add_header(h, "retry-after", r->retry_after);
 		err_body(b, status, type, param, msg);

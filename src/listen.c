@@ -409,34 +409,29 @@ lsn_req_new(struct wrk *w, struct evhttp_request *ev, const char *route)
 	return (r);
 }
 
-static void
-lsn_chat(struct wrk *w, struct evhttp_request *ev, const char *route,
-    const char *path_model)
+/*
+ * The parse stage of a chat request: index the body once and pick out
+ * what routing needs.  It runs after auth, as in LiteLLM, so a caller
+ * without a key learns nothing about the body.
+ */
+int
+lsn_parse_chat(struct req *r)
 {
-	struct req		*r;
-	struct evbuffer		*in = evhttp_request_get_input_buffer(ev);
-	struct evkeyvalq	*h = evhttp_request_get_input_headers(ev);
+	struct evbuffer		*in = evhttp_request_get_input_buffer(r->ev);
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(r->ev);
 	const struct js_mem	*m;
 	struct js_mem		 so[8];
-	const char		*v;
+	const char		*v, *route = r->route;
 	size_t			 n, errpos;
 	double			 d;
 
-	if ((r = lsn_req_new(w, ev, route)) == NULL) {
-		evhttp_send_error(ev, 500, NULL);
-		return;
-	}
-	r->kind = RK_CHAT;
 	if ((v = evhttp_find_header(h, LSN_TOO_LARGE)) != NULL) {
 		err_reply(r, 413, "invalid_request_error", NULL,
 		    "Request size is too large. Request size is %.2f MB. "
 		    "Max size is %.2f MB", atof(v) / (1024 * 1024),
-		    (double)lsn_max_body(w->cfg) / (1024 * 1024));
-		return;
+		    (double)lsn_max_body(r->cfg) / (1024 * 1024));
+		return (LX_ERR);
 	}
-	if (path_model != NULL &&
-	    (r->path_model = ar_strdup(&r->ar, path_model)) == NULL)
-		goto oom;
 	r->blen = evbuffer_get_length(in);
 	r->body = r->blen > 0 ? (const char *)evbuffer_pullup(in, -1) : "{}";
 	if (r->blen == 0)
@@ -444,15 +439,15 @@ lsn_chat(struct wrk *w, struct evhttp_request *ev, const char *route,
 	if (js_object(r->body, r->blen, r->mem, REQ_MAXMEM, &r->nmem,
 	    &errpos) != LX_OK) {
 		err_reply(r, 400, "invalid_request_error", NULL,
-		    "%s: the request body is not valid JSON (at byte %zu)",
-		    route, errpos);
-		return;
+		    "%s: the request body is not a valid JSON object (at byte "
+		    "%zu)", route, errpos);
+		return (LX_ERR);
 	}
 	if (r->nmem > REQ_MAXMEM) {
 		err_reply(r, 400, "invalid_request_error", NULL,
 		    "%s: too many fields in the request body (%zu, at most "
 		    "%d)", route, r->nmem, REQ_MAXMEM);
-		return;
+		return (LX_ERR);
 	}
 	if (r->path_model != NULL)
 		r->model = r->path_model;
@@ -460,18 +455,18 @@ lsn_chat(struct wrk *w, struct evhttp_request *ev, const char *route,
 	    m->type == JS_STR)
 		r->model = js_string(&r->ar, m->val, m->vlen);
 	if (r->model == NULL || *r->model == '\0') {
-		if (r->cfg->general.completion_model != NULL)
-			r->model = r->cfg->general.completion_model;
-		else {
+		if (r->cfg->general.completion_model == NULL) {
 			err_reply(r, 400, "invalid_request_error", "model",
 			    "%s: Missing required parameter: 'model'.", route);
-			return;
+			return (LX_ERR);
 		}
+		r->model = r->cfg->general.completion_model;
 	}
-	if (js_find(r->mem, r->nmem, "messages") == NULL) {
+	if ((m = js_find(r->mem, r->nmem, "messages")) == NULL ||
+	    m->type == JS_NULL) {
 		err_reply(r, 400, "invalid_request_error", "messages",
 		    "%s: Missing required parameter: 'messages'.", route);
-		return;
+		return (LX_ERR);
 	}
 	if ((m = js_find(r->mem, r->nmem, "stream")) != NULL)
 		r->stream = m->type == JS_TRUE;
@@ -488,10 +483,27 @@ lsn_chat(struct wrk *w, struct evhttp_request *ev, const char *route,
 	else if ((v = evhttp_find_header(h, "x-litellm-timeout")) != NULL &&
 	    (d = atof(v)) > 0)
 		r->req_timeout = d;
+	return (LX_OK);
+}
+
+static void
+lsn_chat(struct wrk *w, struct evhttp_request *ev, const char *route,
+    const char *path_model)
+{
+	struct req	*r;
+
+	if ((r = lsn_req_new(w, ev, route)) == NULL) {
+		evhttp_send_error(ev, 500, NULL);
+		return;
+	}
+	r->kind = RK_CHAT;
+	if (path_model != NULL &&
+	    (r->path_model = ar_strdup(&r->ar, path_model)) == NULL) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
+		return;
+	}
 	req_run(r);
-	return;
- oom:
-	err_reply(r, 500, "internal_server_error", NULL, "out of memory");
 }
 
 static void

@@ -110,15 +110,27 @@ prov_find(const char *name)
 	return (NULL);
 }
 
+/*
+ * LiteLLM recognises a bare model name by its lists of known models; llmux
+ * keeps their prefixes.  NULL: no provider can be told from the name.
+ */
 const char *
 prov_infer(const char *m)
 {
-	/* LiteLLM's name lists, reduced to their prefixes. */
+	static const char *const openai[] = { "gpt-", "o1", "o3", "o4",
+	    "chatgpt-", "text-embedding-", "text-davinci", "davinci",
+	    "babbage", "dall-e", "whisper", "tts-", "omni-moderation",
+	    "text-moderation", "codex-", "computer-use" };
+	size_t	i;
+
 	if (strncmp(m, "claude", 6) == 0)
 		return ("anthropic");
 	if (strncmp(m, "gemini", 6) == 0)
 		return ("gemini");
-	return ("openai");
+	for (i = 0; i < LX_NELEM(openai); i++)
+		if (strncmp(m, openai[i], strlen(openai[i])) == 0)
+			return ("openai");
+	return (NULL);
 }
 
 const char *
@@ -166,11 +178,18 @@ prov_run(struct req *r)
 		mock = js_string(&r->ar, m->val, m->vlen);
 	if (mock != NULL)
 		return (prov_mock_run(r, mock));
-	if (r->prov == NULL || r->prov->start == NULL) {
+	if (r->prov == NULL) {
+		err_reply(r, 400, "invalid_request_error", "model",
+		    "litellm.BadRequestError: LLM Provider NOT provided. Pass "
+		    "in the LLM provider you are trying to call. You passed "
+		    "model=%s", r->dep_model);
+		return (LX_ERR);
+	}
+	if (r->prov->start == NULL) {
 		err_reply(r, 400, "invalid_request_error", "model",
 		    "litellm.BadRequestError: Unsupported provider - %s "
 		    "(model=%s): not served by this llmux build",
-		    r->prov ? r->prov->name : "unknown", r->dep_model);
+		    r->prov->name, r->dep_model);
 		return (LX_ERR);
 	}
 	return (r->prov->start(r));

@@ -244,7 +244,7 @@ oai_done(struct req *r, int code, const char *cmsg)
 		req_finish(r);
 		return;
 	}
-	if (code == CURLE_OPERATION_TIMEDOUT && !r->started) {
+	if (code == CURLE_OPERATION_TIMEDOUT) {
 		double took = (double)(r->t_up1 - r->t_up0) / 1e9;
 
 		err_reply(r, 408, NULL, NULL, "litellm.Timeout: "
@@ -342,7 +342,7 @@ prov_openai_start(struct req *r)
 		st = d->stream_timeout > 0 ? d->stream_timeout :
 		    c->router.stream_timeout > 0 ? c->router.stream_timeout : t;
 		r->timeout = st;
-		idle = (long)(st + 0.999);
+		idle = (long)(st * 1000);
 		t = 0;
 	}
 	if ((r->up_body = evbuffer_new()) == NULL ||

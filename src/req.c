@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "cfg.h"
 #include "err.h"
+#include "listen.h"
 #include "log.h"
 #include "prov.h"
 #include "req.h"
@@ -34,6 +35,7 @@ struct req_stage {
 
 static const struct req_stage req_stages[] = {
 	{ "auth",	auth_run },
+	{ "parse",	lsn_parse_chat },
 	{ "route",	rt_run },
 	{ "provider",	prov_run },	/* LX_AGAIN: upstream.c resumes */
 };
@@ -103,8 +105,9 @@ req_add_headers(struct req *r, int final)
 	uint64_t		 now, up;
 	char			 base[512], *q;
 
-	if (r->ev == NULL)
+	if (r->ev == NULL || r->hdrs_added)
 		return;
+	r->hdrs_added = 1;
 	h = evhttp_request_get_output_headers(r->ev);
 	evhttp_add_header(h, "x-litellm-call-id", r->id);
 	evhttp_add_header(h, "x-litellm-version", LLMUX_VERSION);
@@ -175,8 +178,7 @@ req_reply(struct req *r, int status, struct evbuffer *body)
 {
 	if (r->ev == NULL)
 		return;
-	if (status < 400 || r->dep != NULL)
-		req_add_headers(r, 1);
+	req_add_headers(r, 1);
 	req_unwatch_client(r);
 	evhttp_send_reply(r->ev, status, req_reason(status), body);
 	r->ev = NULL;		/* evhttp frees it once written */

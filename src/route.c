@@ -188,7 +188,10 @@ rt_provider(const struct cfg_deploy *d, const char *model, const char **up)
 			return (p);
 		}
 	}
-	return (prov_find(prov_infer(model)));
+	if ((p = prov_find(prov_infer(model))) != NULL)
+		return (p);
+	/* A deployment's own bare model: the provider the config gave it. */
+	return (model == d->model ? prov_find(d->provider) : NULL);
 }
 
 struct rt_table *
@@ -370,7 +373,7 @@ rt_run(struct req *r)
 			break;
 		}
 		/* A bare "gpt-4o" also matches a pattern by its provider. */
-		if (strchr(name, '/') == NULL) {
+		if (strchr(name, '/') == NULL && prov_infer(name) != NULL) {
 			snprintf(pv, sizeof(pv), "%s/%s", prov_infer(name),
 			    name);
 			if (rt_glob(wg->name, pv, cap, caplen, RT_MAXCAPS,

@@ -25,6 +25,9 @@ struct up_call {
 	struct req		*r;
 	const struct up_ops	*ops;
 	long			 status;
+	struct event		 idle;	/* nothing received for idle_ms */
+	struct timeval		 idle_tv;
+	int			 idle_on;
 	struct up_call		*next;	/* free list */
 };
 
@@ -111,12 +114,36 @@ up_sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 	return (0);
 }
 
+/*
+ * The idle timer restarts on every byte received.  curl's own low-speed
+ * check averages over seconds and counts the upload, so it cannot see a
+ * stream that stalls: this one can.
+ */
+static void
+up_idle_touch(struct up_call *c)
+{
+	if (c->idle_on)
+		evtimer_add(&c->idle, &c->idle_tv);
+}
+
+static void	up_finish(struct up_call *, int, const char *);
+
+static void
+up_idle_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct up_call	*c = arg;
+
+	up_finish(c, CURLE_OPERATION_TIMEDOUT,
+	    "no data received within the stream timeout");
+}
+
 static size_t
 up_write_cb(char *p, size_t sz, size_t nm, void *arg)
 {
 	struct up_call	*c = arg;
 	size_t		 n = sz * nm;
 
+	up_idle_touch(c);
 	if (c->r == NULL)
 		return (0);
 	return (c->ops->data(c->r, p, n) == 0 ? n : 0);
@@ -128,6 +155,7 @@ up_header_cb(char *p, size_t sz, size_t nm, void *arg)
 	struct up_call	*c = arg;
 	size_t		 n = sz * nm;
 
+	up_idle_touch(c);
 	/* A new status line starts every response (also after 100). */
 	if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
 		const char *sp = memchr(p, ' ', n);
@@ -189,12 +217,16 @@ up_get(void)
 		free(c);
 		return (NULL);
 	}
+	evtimer_assign(&c->idle, up_base, up_idle_fire, c);
 	return (c);
 }
 
 static void
 up_put(struct up_call *c)
 {
+	if (c->idle_on)
+		evtimer_del(&c->idle);
+	c->idle_on = 0;
 	c->r = NULL;
 	c->ops = NULL;
 	if (up_npool >= UP_POOL_MAX) {
@@ -210,7 +242,7 @@ up_put(struct up_call *c)
 struct up_call *
 up_start(struct req *r, const struct up_ops *ops, const char *url,
     const struct curl_slist *hdrs, const char *body, size_t blen,
-    long timeout_ms, long idle_s)
+    long timeout_ms, long idle_ms)
 {
 	struct up_call	*c;
 	CURL		*e;
@@ -236,13 +268,15 @@ up_start(struct req *r, const struct up_ops *ops, const char *url,
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "llmux/" LLMUX_VERSION);
 	if (timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	if (idle_s > 0) {
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, idle_s);
-	}
 	if (curl_multi_add_handle(up_multi, e) != CURLM_OK) {
 		up_put(c);
 		return (NULL);
+	}
+	if (idle_ms > 0) {
+		c->idle_tv.tv_sec = idle_ms / 1000;
+		c->idle_tv.tv_usec = (idle_ms % 1000) * 1000;
+		c->idle_on = 1;
+		up_idle_touch(c);
 	}
 	up_nactive++;
 	return (c);
@@ -256,6 +290,20 @@ up_abort(struct up_call *c)
 	curl_multi_remove_handle(up_multi, c->easy);
 	up_nactive--;
 	up_put(c);
+}
+
+/* End a call from outside curl (the idle timer): remove it, then report. */
+static void
+up_finish(struct up_call *c, int code, const char *msg)
+{
+	struct req		*r = c->r;
+	const struct up_ops	*ops = c->ops;
+
+	curl_multi_remove_handle(up_multi, c->easy);
+	up_nactive--;
+	up_put(c);
+	if (r != NULL)
+		ops->done(r, code, msg);
 }
 
 long

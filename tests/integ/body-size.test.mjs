@@ -44,9 +44,7 @@ test('oversized body: 413 JSON, and the connection is reused', {
 	assert.equal(seen.length, 2, 'the oversized body went upstream');
 });
 
-test('oversized chunked body: 413 JSON', { timeout: 30000,
-    todo: 'llmux answers evhttp\'s text/html 413 page to a chunked body' },
-    async () => {
+async function chunkedUpload() {
 	const r = await new Promise((resolve, reject) => {
 		const req = http.request({ host: '127.0.0.1',
 		    port: env.lx.port, method: 'POST', agent: false,
@@ -77,6 +75,18 @@ test('oversized chunked body: 413 JSON', { timeout: 30000,
 		};
 		pump();
 	});
+	return r;
+}
+
+test('oversized chunked body: 413', { timeout: 30000 }, async () => {
+	const r = await chunkedUpload();
+	assert.equal(r.status, 413, r.text.slice(0, 300));
+});
+
+test('oversized chunked body: 413 with the error JSON', { timeout: 30000,
+    todo: 'evhttp answers a chunked body over the limit with its own text/html 413 page' },
+    async () => {
+	const r = await chunkedUpload();
 	assert.equal(r.status, 413, r.text.slice(0, 300));
 	let json;
 	try { json = JSON.parse(r.text); } catch {}

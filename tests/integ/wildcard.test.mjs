@@ -64,9 +64,7 @@ test('a name outside the pattern is unknown', { timeout: 30000 },
 });
 
 test('a bare name no provider claims does not match openai/*', {
-    timeout: 30000,
-    todo: 'llmux infers openai for any bare name; LiteLLM finds no ' +
-    'provider for it and answers 400' }, async () => {
+    timeout: 30000 }, async () => {
 	await env.mock.clear();
 	const r = await env.lx.chat({ model: 'no-such-model-xyz',
 	    messages: [{ role: 'user', content: 'x' }] });

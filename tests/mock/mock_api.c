@@ -624,13 +624,16 @@ mapi_head(struct mconn *c, struct mbuf *b, int status, const char *ctype,
 }
 
 /* Send c->eb as a complete response body. */
+static int	mapi_flush(struct mconn *);
+
 static int
 mapi_send_body(struct mconn *c, int status, const char *ctype)
 {
 	c->ob.len = 0;
 	mapi_head(c, &c->ob, status, ctype, c->eb.len);
 	mbuf_add(&c->ob, c->eb.d, c->eb.len);
-	return (mhttp_send(c, c->ob.d, c->ob.len));
+	/* Empty the buffer once sent: a stream on this connection reuses it. */
+	return (mapi_flush(c));
 }
 
 /* OpenAI-style error body into c->eb, then send it. */
