@@ -42,6 +42,7 @@ bench_jstr() {
 
 bench_init() {
 	BENCH_MODE=$1
+	BENCH_DATE=$(date +%Y-%m-%d)
 	WORK=$BENCH_DIR/work
 	BIN=$WORK/bin
 	mkdir -p "$WORK" "$BIN" || bench_die "cannot create $WORK"
@@ -394,6 +395,7 @@ tgt_nginx_start() {
 	sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" \
 	    -e "s|@MOCKPORT@|$MOCK_PORT|g" -e "s|@WORKERS@|$NWORKERS|g" \
 	    -e "s|@NOFILE@|$(ulimit -n)|g" \
+	    -e "s|@KEEPALIVE@|$((BENCH_SLOW_CONNS > 64 ? BENCH_SLOW_CONNS : 64))|g" \
 	    "$BENCH_DIR/nginx.conf.in" > "$d/nginx.conf"
 	taskset -c "$TCPUS" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
 	    > "$RUNDIR/logs/nginx.out" 2>&1 &
@@ -717,7 +719,7 @@ bench_target() {
 		if [ "$BENCH_SCENARIO_WARMUP" -gt 0 ]; then
 			bench_load "$s" "$BENCH_SCENARIO_WARMUP" > /dev/null
 		fi
-		taskset -c "$CCPUS" "$BIN/procmon" -p "$TGT_PID" -i 25 \
+		taskset -c "$CCPUS" "$BIN/procmon" -p "$TGT_PID" -a "$$" -i 25 \
 		    -T $((BENCH_DURATION + 120)) > "$RUNDIR/logs/procmon.out" &
 		pm=$!
 		bench_track "$pm"
@@ -793,7 +795,7 @@ bench_meta() {
 	fi
 	[ "$BENCH_LLMUX_FULL" = 1 ] && full=true
 	cat > "$RUNDIR/meta.json" <<META
-{"date":"$(date +%Y-%m-%d)","host":"$(bench_jstr "$(hostname -s 2>/dev/null || hostname)")",
+{"date":"$BENCH_DATE","host":"$(bench_jstr "$(hostname -s 2>/dev/null || hostname)")",
  "command":"$(bench_jstr "$1")","mode":"$BENCH_MODE",
  "rounds":$BENCH_ROUNDS,"duration":$BENCH_DURATION,
  "work":"$(bench_jstr "$WORK")","llmux":"$(bench_jstr "$BENCH_LLMUX")",
@@ -816,7 +818,6 @@ META
 bench_microbench() {
 	local mb=${BENCH_MICROBENCH:-$BUILD/llmux-microbench}
 	rm -f "$RUNDIR/microbench.txt" "$RUNDIR/microbench.txt.rc"
-	[ "$BENCH_MODE" = smoke ] && return 0
 	[ -x "$mb" ] || return 0
 	bench_log "microbenchmarks: $(basename "$mb")"
 	timeout 600 taskset -c "$TCPUS" "$mb" > "$RUNDIR/microbench.txt" 2>&1

@@ -104,6 +104,9 @@ function figures(run) {
     f.rss_proc_mb = P.peak_rss_max_proc_kb / 1024;
     f.nprocs = P.nprocs;
     f.procs = P.procs;
+    if (typeof P.machine_busy_s === 'number' && P.wall_s > 0)
+      f.others_pct = Math.max(0, P.machine_busy_s - P.bench_cpu_s) /
+          (P.wall_s * os.cpus().length) * 100;
   }
   if (R) {
     f.rest_sum_mb = R.rest_rss_sum_kb / 1024;
@@ -112,7 +115,7 @@ function figures(run) {
   return f;
 }
 
-const NUMERIC = ['rps', 'p50', 'p90', 'p99', 'p999', 'cpu_per_1000',
+const NUMERIC = ['others_pct', 'rps', 'p50', 'p90', 'p99', 'p999', 'cpu_per_1000',
   'rss_sum_mb', 'rss_proc_mb', 'rest_sum_mb', 'rest_proc_mb', 'nprocs',
   'ttfb_p50', 'ttfb_p90', 'ttfb_p99', 'ttfb_p999', 'relay_p50', 'relay_p90',
   'relay_p99', 'relay_p999', 'requests', 'chunks', 'stamped'];
@@ -157,12 +160,17 @@ function aggregate(runs) {
               (f.bad_sample ? ' first bad: ' + f.bad_sample : '') +
               (f.first_error ? ' first: ' + f.first_error : ''));
       }
-      const last = figs[figs.length - 1];
-      if (last && last.procs)
-        a.procs = last.procs.map((p) => ({ comm: p.comm,
+      const lastRun = ok[ok.length - 1];
+      if (lastRun && lastRun.proc && lastRun.proc.procs) {
+        const rest = {};
+        for (const p of (lastRun.rest && lastRun.rest.procs) || [])
+          rest[p.pid] = p.rest_rss_kb;
+        a.procs = lastRun.proc.procs.map((p) => ({
+          comm: p.comm + (p.pid === lastRun.proc.root ? ' (main)' : ''),
           peak_rss_mb: +(p.peak_rss_kb / 1024).toFixed(1),
-          rest_rss_mb: +(p.rest_rss_kb / 1024).toFixed(1),
+          rest_rss_mb: p.pid in rest ? +(rest[p.pid] / 1024).toFixed(1) : null,
           cpu_s: p.cpu_s }));
+      }
       res[s] = res[s] || {};
       res[s][t] = a;
     }
@@ -404,22 +412,43 @@ function scenarioTable(s, agg, meta) {
   return rows.join('\n');
 }
 
+/*
+ * The ratios of each llmux target to nginx and to Portkey, in bold: the
+ * throughput where the load is closed-loop (a, b, d), the p99 latency
+ * where it is paced (a-lat), the per-chunk relay delay p99 for streams.
+ */
 function ratioLines(s, agg) {
   const A = agg[s] || {};
   const out = [];
+  const med = (a, k) => (a.m[k] ? a.m[k].median : null);
   for (const l of LLMUX) {
     if (!A[l] || A[l].rounds_ok === 0)
       continue;
     const parts = [];
     for (const ref of ['nginx', 'portkey']) {
-      if (!A[ref] || A[ref].rounds_ok === 0)
+      const R = A[ref];
+      if (!R || R.rounds_ok === 0)
         continue;
-      const r = ratio(A[l].m.rps, A[ref].m.rps);
-      const c = ratio(A[ref].m.cpu_per_1000, A[l].m.cpu_per_1000);
-      parts.push(l + '/' + ref + ': throughput ' + ratioText(r) +
-          ', CPU per request ' + (c === null ? 'n/a' : num(1 / c, 2) + '×') +
-          ', p99 ' + (A[l].m.p99 && A[ref].m.p99 ? num(A[l].m.p99.median) +
-          ' vs ' + num(A[ref].m.p99.median) + ' ms' : 'n/a'));
+      const L = A[l];
+      const cpu = ratio(L.m.cpu_per_1000, R.m.cpu_per_1000);
+      const cpuText = 'CPU per ' + (s === 'c' ? 'stream ' : 'request ') +
+          (cpu === null ? 'n/a' : num(cpu, 2) + '× ' + ref + '\'s');
+      let head;
+      if (s === 'a-lat')
+        head = 'p99 latency ' + ratioText(ratio(L.m.p99, R.m.p99)) + ' (' +
+            num(med(L, 'p99')) + ' vs ' + num(med(R, 'p99')) + ' ms)';
+      else if (s === 'c')
+        head = 'relay delay p99 ' +
+            ratioText(ratio(L.m.relay_p99, R.m.relay_p99)) + ' (' +
+            num(med(L, 'relay_p99'), 0) + ' vs ' +
+            num(med(R, 'relay_p99'), 0) + ' µs), TTFB p50 ' +
+            num(med(L, 'ttfb_p50')) + ' vs ' + num(med(R, 'ttfb_p50')) +
+            ' ms';
+      else
+        head = 'throughput ' + ratioText(ratio(L.m.rps, R.m.rps)) +
+            ', p99 ' + num(med(L, 'p99')) + ' vs ' + num(med(R, 'p99')) +
+            ' ms';
+      parts.push(l + '/' + ref + ': ' + head + ', ' + cpuText);
     }
     if (parts.length)
       out.push('- ' + parts.join('; '));
@@ -483,6 +512,18 @@ function microbench(dir) {
   const rc = fs.existsSync(f + '.rc') ?
     fs.readFileSync(f + '.rc', 'utf8').trim() : '0';
   const txt = fs.readFileSync(f, 'utf8').trim();
+  const re = /^(.+?)\s{2,}([0-9][0-9.,]*)\s+(\S+)\s+\((\d+) iterations\)$/;
+  const lines = txt.split('\n');
+  if (rc === '0' && lines.length > 0 && lines.every((l) => re.test(l))) {
+    const rows = ['`llmux-microbench`, pinned to the target core:', '',
+      '| piece | time | iterations |', '|---|---:|---:|'];
+    for (const l of lines) {
+      const m = l.match(re);
+      rows.push('| ' + m[1].trim() + ' | ' + m[2] + ' ' + m[3] + ' | ' +
+          Number(m[4]).toLocaleString('en-US') + ' |');
+    }
+    return rows.join('\n');
+  }
   return (rc !== '0' ? '`llmux-microbench` exited with status ' + rc +
       '; its output:\n\n' : '`llmux-microbench` (pinned to the target ' +
       'core), as printed:\n\n') + '```\n' + txt + '\n```';
@@ -578,6 +619,14 @@ function report(dir, outbase) {
       ' worker' + (meta.layout.workers > 1 ? 's' : '') + ' for nginx and ' +
       'llmux; Portkey is one process), mock ' + meta.layout.mock + ', load ' +
       'generator ' + meta.layout.client + ': ' + meta.layout.note + '.');
+  const others = runs.filter((r) => r.status === 'ok')
+      .map((r) => figures(r).others_pct).filter((x) => typeof x === 'number');
+  if (others.length)
+    md.push('- Other load: processes outside the bench took a median ' +
+        num(median(others), 1) + '% of the machine\'s CPU during the ' +
+        'measured runs (max ' + num(Math.max(...others), 1) + '%)' +
+        (Math.max(...others) > 5 ? '; the figures of the runs with ' +
+        'most are the noisiest' : '') + '.');
   md.push('- Versions: ' + Object.entries(mach.versions)
       .map(([k, v]) => k + ' ' + v.replace(new RegExp('^' + k + ' ', 'i'), ''))
       .join('; '));
@@ -626,6 +675,16 @@ function report(dir, outbase) {
       md.push(r);
       md.push('');
     }
+    const oth = [];
+    for (const t of TARGETS)
+      if (agg[s][t] && agg[s][t].m.others_pct)
+        oth.push(...agg[s][t].m.others_pct.values);
+    if (oth.length) {
+      md.push('Other processes took ' + num(median(oth), 1) + '% of the ' +
+          'machine\'s CPU during these runs (median; max ' +
+          num(Math.max(...oth), 1) + '%).');
+      md.push('');
+    }
     const errs = [];
     for (const t of TARGETS) {
       const a = agg[s][t];
@@ -642,8 +701,9 @@ function report(dir, outbase) {
   }
   md.push('## Processes');
   md.push('');
-  md.push('Peak RSS and CPU of each process of the target during scenario ' +
-      '(b), last round (for `direct`, the mock itself):');
+  md.push('Each process of the target in the last round of scenario (b): ' +
+      'RSS right after start, peak RSS and CPU during the run (for ' +
+      '`direct`, the mock itself):');
   md.push('');
   md.push('| target | process | RSS at rest MB | peak RSS MB | CPU s |');
   md.push('|---|---|---:|---:|---:|');

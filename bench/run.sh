@@ -28,7 +28,7 @@ bench_microbench
 
 OUT=${BENCH_OUT:-$BENCH_DIR/results}
 mkdir -p "$OUT"
-base=$OUT/$(date +%Y-%m-%d)-$(hostname -s 2>/dev/null || hostname)
+base=$OUT/$BENCH_DATE-$(hostname -s 2>/dev/null || hostname)
 node "$BENCH_DIR/report.js" report "$RUNDIR" "$base" ||
     bench_die "report.js failed"
 bench_log "report: $base.md, .json, .png"
