@@ -37,6 +37,7 @@ struct req {
 	const struct cfg	*cfg;
 	struct evhttp_request	*ev;		/* NULL once the client is gone */
 	TAILQ_ENTRY(req)	 entry;		/* the worker's in-flight list */
+	struct req		*next_free;	/* the worker's pool */
 	char			 id[REQ_IDLEN];	/* x-litellm-call-id */
 	const char		*route;		/* "/chat/completions", errors */
 	enum req_kind		 kind;
@@ -88,8 +89,12 @@ void	req_run(struct req *);
  * Idempotent.
  */
 void	req_finish(struct req *);
-/* Free now; only wrk_ calls this, from its deferred-free pass. */
+/* A zeroed request, recycled from w's pool when it has one. */
+struct req *req_alloc(struct wrk *);
+/* Free now (back to the pool); only wrk_ calls this, after the pass. */
 void	req_free(struct req *);
+/* Release a request and everything it keeps for reuse. */
+void	req_destroy(struct req *);
 /* Finish r (client gone) if the client closes its connection. */
 void	req_watch_client(struct req *);
 /* Send a complete response (status, body) and let evhttp own the request. */

@@ -75,6 +75,11 @@ ar_reset(struct arena *a)
 		else
 			free(c);
 	}
+	/* Keep one ordinary chunk; a big one would pin memory in a pool. */
+	if (last != NULL && last->size > 64 * 1024) {
+		free(last);
+		last = NULL;
+	}
 	a->head = last;
 	a->total = 0;
 	if (last != NULL) {

@@ -45,6 +45,7 @@
 enum lsn_gstate { G_HDR, G_BODY, G_DRAIN, G_PASS };
 
 #define LSN_TICK	1.0	/* s between checks of a finished connection */
+#define LSN_HDR_PIECE	4096	/* header bytes copied at a time */
 
 /*
  * One per client connection.  It only watches what arrives (an evbuffer
@@ -235,7 +236,7 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	const struct cfg	*c = g->w->cfg;
 	struct evbuffer_ptr	 pos;
 	size_t			 off, n, i;
-	char			 tmp[4096], *nh;
+	char			*nh, *end;
 
 	if (g->busy || info->n_added == 0)
 		return;
@@ -276,37 +277,38 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		case G_HDR:
 			if (g->hlen == 0 && !g->deadline)
 				lsn_guard_arm(g, c->llmux.header_timeout, 1);
-			if (n > sizeof(tmp))
-				n = sizeof(tmp);
-			evbuffer_ptr_set(buf, &pos, off, EVBUFFER_PTR_SET);
-			if (evbuffer_copyout_from(buf, &pos, tmp, n) < 0)
-				return;
-			for (i = 0; i < n; i++) {
-				if (g->hlen == g->hcap) {
-					if (g->hcap >= (size_t)c->llmux.
-					    max_header_size + 4) {
-						/* evhttp answers too large */
-						g->st = G_PASS;
-						return;
-					}
-					g->hcap = g->hcap ? g->hcap * 2 : 1024;
-					if ((nh = realloc(g->hdr, g->hcap)) ==
-					    NULL) {
-						g->st = G_PASS;
-						return;
-					}
-					g->hdr = nh;
+			if (n > LSN_HDR_PIECE)
+				n = LSN_HDR_PIECE;
+			if (g->hlen + n > g->hcap) {
+				size_t cap = g->hcap ? g->hcap : 1024;
+
+				while (cap < g->hlen + n)
+					cap *= 2;
+				if (cap > (size_t)c->llmux.max_header_size +
+				    LSN_HDR_PIECE ||
+				    (nh = realloc(g->hdr, cap)) == NULL) {
+					/* evhttp answers headers too large */
+					g->st = G_PASS;
+					return;
 				}
-				g->hdr[g->hlen++] = tmp[i];
-				if (g->hlen >= 4 && memcmp(g->hdr + g->hlen - 4,
-				    "\r\n\r\n", 4) == 0)
-					break;
+				g->hdr = nh;
+				g->hcap = cap;
 			}
-			if (i == n) {
+			evbuffer_ptr_set(buf, &pos, off, EVBUFFER_PTR_SET);
+			if (evbuffer_copyout_from(buf, &pos, g->hdr + g->hlen,
+			    n) < 0)
+				return;
+			/* The blank line may straddle the previous piece. */
+			i = g->hlen > 3 ? g->hlen - 3 : 0;
+			if ((end = memmem(g->hdr + i, g->hlen + n - i,
+			    "\r\n\r\n", 4)) == NULL) {
+				g->hlen += n;
 				off += n;
 				break;
 			}
-			off += i + 1;
+			i = (size_t)(end + 4 - g->hdr) - g->hlen;
+			g->hlen += i;
+			off += i;
 			/* A rewritten header block is back at the front. */
 			if (lsn_guard_header(g, buf))
 				off = g->hlen;
@@ -381,15 +383,13 @@ lsn_req_new(struct wrk *w, struct evhttp_request *ev, const char *route)
 	const char		*id;
 	uint64_t		 a, b;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = req_alloc(w)) == NULL)
 		return (NULL);
-	ar_init(&r->ar, 0);
 	r->w = w;
 	r->cfg = w->cfg;
 	r->ev = ev;
 	r->route = route;
 	r->t0 = req_now();
-	strm_init(&r->sse);
 	if (((id = evhttp_find_header(h, "x-litellm-call-id")) != NULL ||
 	    (id = evhttp_find_header(h, "x-request-id")) != NULL) &&
 	    lsn_sane_id(id))

@@ -82,7 +82,7 @@ prov_mock_run(struct req *r, const char *text)
 	r->completion_tokens = MOCK_COMPLETION_TOKENS;
 	if ((model_q = js_quote(&r->ar, r->model)) == NULL ||
 	    (text_q = js_quote(&r->ar, text)) == NULL ||
-	    (r->out = evbuffer_new()) == NULL)
+	    (r->out == NULL && (r->out = evbuffer_new()) == NULL))
 		return (LX_ERR);
 	if (r->stream) {
 		mock_stream(r, text, model_q, now);

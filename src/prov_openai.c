@@ -345,8 +345,9 @@ prov_openai_start(struct req *r)
 		idle = (long)(st * 1000);
 		t = 0;
 	}
-	if ((r->up_body = evbuffer_new()) == NULL ||
-	    (r->out = evbuffer_new()) == NULL) {
+	/* A recycled request keeps its buffers. */
+	if ((r->up_body == NULL && (r->up_body = evbuffer_new()) == NULL) ||
+	    (r->out == NULL && (r->out = evbuffer_new()) == NULL)) {
 		err_reply(r, 500, "internal_server_error", NULL,
 		    "out of memory");
 		return (LX_ERR);

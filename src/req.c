@@ -240,8 +240,68 @@ req_finish(struct req *r)
 	wrk_defer_free(r->w, r);
 }
 
+/*
+ * Requests are recycled: a worker keeps finished ones with their arena's
+ * first chunk, their buffers and their SSE buffer, so a request in the
+ * steady state costs no large allocation (which would also make malloc
+ * consolidate its free lists every time).
+ */
+#define REQ_POOL_MAX	256
+
+struct req *
+req_alloc(struct wrk *w)
+{
+	struct req	*r;
+	struct arena	 ar;
+	struct evbuffer	*up_body, *out;
+	struct strm	 sse;
+
+	if ((r = w->reqpool) == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return (NULL);
+		ar_init(&r->ar, 0);
+		strm_init(&r->sse);
+		return (r);
+	}
+	w->reqpool = r->next_free;
+	w->nreqpool--;
+	ar = r->ar;
+	up_body = r->up_body;
+	out = r->out;
+	sse = r->sse;
+	memset(r, 0, sizeof(*r));
+	r->ar = ar;
+	r->up_body = up_body;
+	r->out = out;
+	r->sse = sse;
+	return (r);
+}
+
 void
 req_free(struct req *r)
+{
+	struct wrk	*w = r->w;
+
+	if (w != NULL && w->nreqpool < REQ_POOL_MAX) {
+		ar_reset(&r->ar);
+		if (r->up_body != NULL)
+			evbuffer_drain(r->up_body,
+			    evbuffer_get_length(r->up_body));
+		if (r->out != NULL)
+			evbuffer_drain(r->out, evbuffer_get_length(r->out));
+		r->sse.len = r->sse.scan = 0;
+		r->sse.done = 0;
+		r->sse.events = 0;
+		r->next_free = w->reqpool;
+		w->reqpool = r;
+		w->nreqpool++;
+		return;
+	}
+	req_destroy(r);
+}
+
+void
+req_destroy(struct req *r)
 {
 	if (r->up_body != NULL)
 		evbuffer_free(r->up_body);

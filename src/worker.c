@@ -227,6 +227,12 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 		req_finish(r);
 	}
 	wrk_reap(-1, 0, w);
+	while (w->reqpool != NULL) {
+		struct req *r = w->reqpool;
+
+		w->reqpool = r->next_free;
+		req_destroy(r);
+	}
 	lsn_free(w);
 	rt_table_free(w->rt);
 	up_fini();
