@@ -33,8 +33,8 @@ void	up_fini(void);
 /*
  * Start a POST of body to url for r.  timeout_ms bounds the whole call
  * (0: none); idle_ms ends a transfer that receives nothing for that long
- * (0: none) as a timeout (CURLE_OPERATION_TIMEDOUT).  Sets r->up before
- * any callback can run: the request is sent at once.  The body must stay valid until done or up_abort().
+ * (0: none) as a timeout (CURLE_OPERATION_TIMEDOUT).  The body must stay
+ * valid until done or up_abort().
  */
 struct up_call *up_start(struct req *r, const struct up_ops *ops,
 	    const char *url, const struct curl_slist *hdrs, const char *body,
