@@ -43,6 +43,10 @@ bench_jstr() {
 bench_init() {
 	BENCH_MODE=$1
 	BENCH_DATE=$(date +%Y-%m-%d)
+	case ":$PATH:" in
+	*:/usr/sbin:*) ;;
+	*) PATH=$PATH:/usr/sbin:/sbin; export PATH ;;	# nginx lives there
+	esac
 	WORK=$BENCH_DIR/work
 	BIN=$WORK/bin
 	mkdir -p "$WORK" "$BIN" || bench_die "cannot create $WORK"
@@ -308,12 +312,16 @@ bench_bodies() {
 	cp "$B/a.json" "$B/a-lat.json"
 }
 
-# A free TCP port on 127.0.0.1 (from a range unlikely to be used).
+# A free TCP port on 127.0.0.1, below the ephemeral range (a port there
+# may be the source port of some connection, and listen() would fail),
+# used by no socket in any state.
 bench_port() {
-	local p
+	local p lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
 	_seq=$((${_seq:-0} + 1))
-	p=$((20000 + ($$ * 31 + _seq * 97) % 30000))
-	while ss -Htln "( sport = :$p )" 2>/dev/null | grep -q .; do
+	p=$((10000 + ($$ * 31 + _seq * 97) % (lo - 11000)))
+	while ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; do
 		p=$((p + 1))
 	done
 	echo "$p"
