@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -333,6 +334,24 @@ mst_gc(struct mst *m)
 	}
 }
 
+/*
+ * Each client in flight holds two descriptors (client and upstream): a
+ * soft limit of 1024, common by default, would cap a worker near 500
+ * calls.  Raise it to the hard limit, as nginx's worker_rlimit_nofile.
+ */
+static void
+mst_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open files limit: %s",
+		    strerror(errno));
+}
+
 int
 mst_run(struct cfg *cfg, const struct mst_opts *o)
 {
@@ -357,6 +376,7 @@ mst_run(struct cfg *cfg, const struct mst_opts *o)
 	if (m->nworkers > MST_MAXCHILD / 2)
 		m->nworkers = MST_MAXCHILD / 2;
 	m->lfd = mst_listen(o->host, o->port);
+	mst_raise_nofile();
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
