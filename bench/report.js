@@ -580,7 +580,8 @@ function plot(agg, outbase, tmpdir) {
     n++;
     gp.push('plot "' + dat + '" using 0:2:5:xtic(1) with boxes lc rgb ' +
         'variable, "" using 0:2:3:4 with yerrorbars lc rgb "black" pt -1, ' +
-        '"" using 0:2:(sprintf("' + p.fmt + '", $2)) with labels offset 0,0.8');
+        '"" using 0:4:(sprintf("' + p.fmt + '", $2)) with labels ' +
+        'offset 0,0.8');
   }
   gp.push('unset multiplot');
   const gpf = path.join(tmpdir, 'plot.gp');
