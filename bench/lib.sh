@@ -68,9 +68,9 @@ bench_init() {
 		: "${BENCH_CHECK:=0}"
 	fi
 	: "${BENCH_TARGETS:=direct nginx portkey llmux-min llmux-full}"
-	# Streams first: the gateways pool their upstream connections, and the
-	# mock's answer to a streamed request that follows a plain one on the
-	# same connection repeats the plain one (a mock bug); b last, so its
+	# Streams first, on upstream connections no plain request has used
+	# yet (an early mock answered a stream that followed a plain request
+	# on a reused connection with the plain answer again); b last, so its
 	# 1,000 connections do not weigh on the other scenarios' memory.
 	: "${BENCH_SCENARIOS:=c a a-lat d b}"
 	: "${BENCH_RATE:=1000}"		# a-lat: total requests/s, paced
