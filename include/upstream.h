@@ -22,7 +22,10 @@ struct up_ops {
 	void	(*header)(struct req *, const char *line, size_t len);
 	/* Body bytes; return 0 to go on, -1 to abort the transfer. */
 	int	(*data)(struct req *, const char *p, size_t n);
-	/* Transfer over; code is a CURLcode (0 ok), msg curl's text. */
+	/*
+	 * Transfer over; code is a CURLcode (0 ok), msg curl's text.  The
+	 * call is gone: r->up is NULL and r->up_status holds its status.
+	 */
 	void	(*done)(struct req *, int code, const char *msg);
 };
 

@@ -22,6 +22,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -64,6 +67,7 @@ struct lsn_guard {
 	long long		 remain;	/* body bytes to pass or drop */
 	int			 deadline;	/* timer is a deadline */
 	int			 busy;		/* our own edit of the buffer */
+	int			 nodelay;	/* TCP_NODELAY is set */
 	LIST_ENTRY(lsn_guard)	 link;
 };
 
@@ -240,6 +244,18 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (g->busy || info->n_added == 0)
 		return;
+	if (!g->nodelay) {
+		int	on = 1, fd = bufferevent_getfd(g->bev);
+
+		/*
+		 * Stream chunks are small writes: without this, Nagle holds
+		 * each behind the client's delayed ACK, tens of ms a chunk.
+		 */
+		g->nodelay = 1;
+		if (fd >= 0)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			    sizeof(on));
+	}
 	/* The new bytes are the last n_added of the buffer. */
 	off = evbuffer_get_length(buf) - info->n_added;
 	while (off < evbuffer_get_length(buf)) {

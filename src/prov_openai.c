@@ -237,8 +237,7 @@ oai_done(struct req *r, int code, const char *cmsg)
 	long		 st;
 	size_t		 n;
 
-	st = r->up != NULL ? up_status(r->up) : 0;
-	r->up = NULL;		/* the call is back in the pool */
+	st = r->up_status;	/* upstream.c has cleared r->up */
 	r->t_up1 = req_now();
 	if (r->ev == NULL) {
 		req_finish(r);

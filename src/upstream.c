@@ -292,7 +292,12 @@ up_abort(struct up_call *c)
 	up_put(c);
 }
 
-/* End a call from outside curl (the idle timer): remove it, then report. */
+/*
+ * End a call: remove it from curl, hand the call back to the pool (which
+ * may free it), then report.  The request learns the status through
+ * r->up_status and finds r->up cleared: nothing may read the call after
+ * up_put().
+ */
 static void
 up_finish(struct up_call *c, int code, const char *msg)
 {
@@ -301,6 +306,10 @@ up_finish(struct up_call *c, int code, const char *msg)
 
 	curl_multi_remove_handle(up_multi, c->easy);
 	up_nactive--;
+	if (r != NULL) {
+		r->up_status = c->status;
+		r->up = NULL;
+	}
 	up_put(c);
 	if (r != NULL)
 		ops->done(r, code, msg);
@@ -323,8 +332,6 @@ up_check(void)
 {
 	CURLMsg		*m;
 	struct up_call	*c;
-	struct req	*r;
-	const struct up_ops *ops;
 	int		 left, code;
 	char		 msg[256];
 
@@ -333,14 +340,9 @@ up_check(void)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &c);
 		code = (int)m->data.result;
-		snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(m->data.result));
-		curl_multi_remove_handle(up_multi, c->easy);
-		up_nactive--;
-		r = c->r;
-		ops = c->ops;
-		up_put(c);
+		snprintf(msg, sizeof(msg), "%s",
+		    curl_easy_strerror(m->data.result));
 		/* m is invalid from here on: curl reuses it. */
-		if (r != NULL)
-			ops->done(r, code, msg);
+		up_finish(c, code, msg);
 	}
 }
