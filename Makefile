@@ -127,6 +127,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) configs
 	$(MAKE) integ
+	$(MAKE) bench-smoke
 	$(MAKE) man-lint
 ifneq ($(SANITIZE),1)
 	$(MAKE) fuzz FUZZ_SECONDS=5
@@ -137,6 +138,12 @@ configs: $(LLMUX)
 
 sanitize-check:
 	$(MAKE) SANITIZE=1 check
+
+bench: all
+	sh bench/run.sh $(BUILD)
+
+bench-smoke: all
+	sh bench/smoke.sh $(BUILD)
 
 man-lint:
 	@for m in man/*.[0-9]; do mandoc -Tlint -W warning $$m || exit 1; done

@@ -5,6 +5,7 @@
  * not allocate.  Only the top level of the object being scanned is
  * recorded; js_object() may be called again on a nested object's bytes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +40,42 @@ js_hex(int c)
 	return (-1);
 }
 
+/*
+ * Eight bytes at a time: does the word hold a '"', a '\\' or a control
+ * byte?  (The classic "has zero byte" test; a borrow may flag a byte
+ * after a real hit, never miss one, and the caller then goes byte by
+ * byte.)  Prompts are mostly long plain strings: this is their cost.
+ */
+#define JS_ONES		0x0101010101010101ULL
+#define JS_HIGHS	0x8080808080808080ULL
+
+static inline uint64_t
+js_special8(uint64_t w)
+{
+	uint64_t	q = w ^ (JS_ONES * '"'), b = w ^ (JS_ONES * '\\');
+
+	return (((q - JS_ONES) & ~q) | ((b - JS_ONES) & ~b) |
+	    ((w - JS_ONES * 0x20) & ~w)) & JS_HIGHS;
+}
+
 static int
 js_str(struct js_scan *s)
 {
-	int	i;
+	uint64_t	w;
+	int		i;
 
 	if (s->p >= s->end || *s->p != '"')
 		return (LX_ERR);
 	s->p++;
 	while (s->p < s->end) {
+		while (s->end - s->p >= 8) {
+			memcpy(&w, s->p, 8);
+			if (js_special8(w) != 0)
+				break;
+			s->p += 8;
+		}
+		if (s->p >= s->end)
+			break;
 		unsigned char c = (unsigned char)*s->p;
 
 		/* Fast path: plain bytes dominate prompts. */
