@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -233,6 +234,49 @@ lsn_guard_header(struct lsn_guard *g, struct evbuffer *buf)
 }
 
 static void
+lsn_guard_body_done(struct lsn_guard *g)
+{
+	g->st = G_HDR;
+	g->hlen = 0;
+	evtimer_del(g->timer);
+	lsn_guard_arm(g, LSN_TICK, 0);
+}
+
+/*
+ * libevent 2.1 reads at most 4 KiB per readiness event, so a 2 MB prompt
+ * would take 500 loop passes, each with its own ioctl and read.  While a
+ * body is due, read it here in large pieces, never past its end (the
+ * next request's bytes stay in the socket for the usual path).  EAGAIN,
+ * EOF and errors are left for libevent to find on its next read.
+ */
+static void
+lsn_guard_slurp(struct lsn_guard *g, struct evbuffer *buf)
+{
+	char		tmp[64 * 1024];
+	ssize_t		n;
+	size_t		want;
+	int		fd = bufferevent_getfd(g->bev);
+
+	while (fd >= 0 && g->remain > 0 &&
+	    (g->st == G_BODY || g->st == G_DRAIN)) {
+		want = g->remain < (long long)sizeof(tmp) ?
+		    (size_t)g->remain : sizeof(tmp);
+		if ((n = read(fd, tmp, want)) <= 0)
+			break;
+		if (g->st == G_BODY) {
+			g->busy = 1;
+			evbuffer_add(buf, tmp, (size_t)n);
+			g->busy = 0;
+		}
+		g->remain -= n;
+		if (g->remain == 0)
+			lsn_guard_body_done(g);
+		if ((size_t)n < want)
+			break;		/* the socket is empty for now */
+	}
+}
+
+static void
 lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
@@ -283,12 +327,8 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 			} else
 				off += n;
 			g->remain -= (long long)n;
-			if (g->remain == 0) {
-				g->st = G_HDR;
-				g->hlen = 0;
-				evtimer_del(g->timer);
-				lsn_guard_arm(g, LSN_TICK, 0);
-			}
+			if (g->remain == 0)
+				lsn_guard_body_done(g);
 			break;
 		case G_HDR:
 			if (g->hlen == 0 && !g->deadline)
@@ -333,6 +373,7 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 			break;
 		}
 	}
+	lsn_guard_slurp(g, buf);
 }
 
 static struct bufferevent *
