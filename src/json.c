@@ -157,6 +157,24 @@ js_lit(struct js_scan *s, const char *lit)
 	return (LX_OK);
 }
 
+/* After a member or element: 1 on ',', 0 on the closing bracket. */
+static int
+js_sep(struct js_scan *s, char close)
+{
+	js_ws(s);
+	if (s->p >= s->end)
+		return (LX_ERR);
+	if (*s->p == ',') {
+		s->p++;
+		return (1);
+	}
+	if (*s->p == close) {
+		s->p++;
+		return (0);
+	}
+	return (LX_ERR);
+}
+
 /*
  * Scan an object; when m != NULL record its members (this is the top
  * level of js_object).
@@ -167,6 +185,7 @@ js_obj(struct js_scan *s, struct js_mem *m, size_t max, size_t *count)
 	const char	*k, *v;
 	enum js_type	 t;
 	size_t		 n = 0, klen;
+	int		 rc;
 
 	if (++s->depth > JS_MAXDEPTH)
 		return (LX_ERR);
@@ -198,18 +217,10 @@ js_obj(struct js_scan *s, struct js_mem *m, size_t max, size_t *count)
 			m[n].type = t;
 		}
 		n++;
-		js_ws(s);
-		if (s->p >= s->end)
+		if ((rc = js_sep(s, '}')) == LX_ERR)
 			return (LX_ERR);
-		if (*s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (*s->p == '}') {
-			s->p++;
+		if (rc == 0)
 			break;
-		}
-		return (LX_ERR);
 	}
  done:
 	s->depth--;
@@ -222,6 +233,7 @@ static int
 js_arr(struct js_scan *s)
 {
 	enum js_type	t;
+	int		rc;
 
 	if (++s->depth > JS_MAXDEPTH)
 		return (LX_ERR);
@@ -236,18 +248,10 @@ js_arr(struct js_scan *s)
 		js_ws(s);
 		if (js_value(s, &t) != LX_OK)
 			return (LX_ERR);
-		js_ws(s);
-		if (s->p >= s->end)
+		if ((rc = js_sep(s, ']')) == LX_ERR)
 			return (LX_ERR);
-		if (*s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (*s->p == ']') {
-			s->p++;
+		if (rc == 0)
 			break;
-		}
-		return (LX_ERR);
 	}
 	s->depth--;
 	return (LX_OK);
