@@ -156,6 +156,9 @@ install: $(LLMUX)
 	install -m 644 man/llmux.yaml.5 $(DESTDIR)$(MANDIR)/man5/llmux.yaml.5
 	install -m 640 etc/llmux/config.yaml \
 	    $(DESTDIR)$(SYSCONFDIR)/llmux/config.yaml
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 644 packaging/llmux.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/llmux.service
 
 clean:
 	rm -rf build build-san build-fuzz
