@@ -156,9 +156,12 @@ install: $(LLMUX)
 	install -m 644 man/llmux.yaml.5 $(DESTDIR)$(MANDIR)/man5/llmux.yaml.5
 	install -m 640 etc/llmux/config.yaml \
 	    $(DESTDIR)$(SYSCONFDIR)/llmux/config.yaml
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d
 	install -m 644 packaging/llmux.service \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/llmux.service
+	install -m 644 packaging/llmux.sysusers \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/llmux.conf
 
 clean:
 	rm -rf build build-san build-fuzz
