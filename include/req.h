@@ -51,6 +51,7 @@ struct req {
 	size_t			 nmem;
 	const char		*path_model;	/* model named in the URL path */
 	const char		*model;		/* what the client asked for */
+	const char		*model_q;	/* the same, quoted for JSON */
 	int			 stream;
 	int			 include_usage;
 
@@ -101,6 +102,8 @@ void	req_watch_client(struct req *);
 void	req_reply(struct req *, int status, struct evbuffer *body);
 /* Start a 200 text/event-stream response. */
 void	req_stream_start(struct req *);
+/* Bytes written to the client that it has not read yet. */
+size_t	req_client_backlog(struct req *);
 /* Send what r->out holds as one HTTP chunk. */
 void	req_stream_flush(struct req *);
 /* Add the x-litellm-* headers that are known at this point. */

@@ -20,7 +20,11 @@ struct curl_slist;
 struct up_ops {
 	/* The status line arrived (and, through header, each header). */
 	void	(*header)(struct req *, const char *line, size_t len);
-	/* Body bytes; return 0 to go on, -1 to abort the transfer. */
+	/*
+	 * Body bytes; return 0 to go on, -1 to abort the transfer, 1 to
+	 * refuse them for now: the transfer pauses and the same bytes come
+	 * again a little later.
+	 */
 	int	(*data)(struct req *, const char *p, size_t n);
 	/*
 	 * Transfer over; code is a CURLcode (0 ok), msg curl's text.  The

@@ -78,6 +78,7 @@ prov_mock_run(struct req *r, const char *text)
 	long		 now = (long)time(NULL);
 
 	r->t_up0 = r->t_up1 = req_now();
+	r->api_base = NULL;	/* nothing was called: no base to show */
 	r->prompt_tokens = MOCK_PROMPT_TOKENS;
 	r->completion_tokens = MOCK_COMPLETION_TOKENS;
 	if ((model_q = js_quote(&r->ar, r->model)) == NULL ||

@@ -26,6 +26,9 @@
 #include "route.h"
 #include "upstream.h"
 
+/* Bytes waiting for a slow client before the upstream is paused. */
+#define OAI_BACKLOG_MAX	(256 * 1024)
+
 /* Request fields LiteLLM consumes itself and never forwards. */
 static const char *const oai_strip[] = {
 	"model", "mock_response", "mock_tool_calls", "metadata",
@@ -193,11 +196,21 @@ oai_data(struct req *r, const char *p, size_t n)
 		evbuffer_add(r->up_body, p, n);
 		return (0);
 	}
+	/*
+	 * A client reading slower than the upstream sends: stop taking
+	 * bytes (curl pauses the transfer, TCP pushes back upstream) until
+	 * what waits for the client has drained.  Memory per stream stays
+	 * bounded whatever the client does.
+	 */
+	if (r->started && req_client_backlog(r) > OAI_BACKLOG_MAX)
+		return (1);
 	if (!r->started)
 		req_stream_start(r);
 	x.r = r;
-	if ((x.model_q = js_quote(&r->ar, r->model)) == NULL)
+	if (r->model_q == NULL &&
+	    (r->model_q = js_quote(&r->ar, r->model)) == NULL)
 		return (-1);
+	x.model_q = r->model_q;
 	if (strm_feed(&r->sse, p, n, oai_event, &x) != LX_OK)
 		return (-1);
 	if (r->sse.done && !r->sse_done_sent) {

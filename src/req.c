@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "auth.h"
@@ -197,6 +198,19 @@ req_stream_start(struct req *r)
 	req_add_headers(r, 0);
 	evhttp_send_reply_start(r->ev, 200, "OK");
 	r->started = 1;
+}
+
+size_t
+req_client_backlog(struct req *r)
+{
+	struct evhttp_connection	*c;
+	struct bufferevent		*bev;
+
+	if (r->ev == NULL ||
+	    (c = evhttp_request_get_connection(r->ev)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(c)) == NULL)
+		return (0);
+	return (evbuffer_get_length(bufferevent_get_output(bev)));
 }
 
 void

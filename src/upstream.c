@@ -26,6 +26,8 @@ struct up_call {
 	const struct up_ops	*ops;
 	long			 status;
 	struct event		 idle;	/* nothing received for idle_ms */
+	struct event		 resume;	/* unpause after a refusal */
+	int			 paused;
 	struct timeval		 idle_tv;
 	int			 idle_on;
 	struct up_call		*next;	/* free list */
@@ -128,6 +130,18 @@ up_idle_touch(struct up_call *c)
 
 static void	up_finish(struct up_call *, int, const char *);
 
+static const struct timeval	up_resume_tv = { 0, 10000 };
+
+static void
+up_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct up_call	*c = arg;
+
+	c->paused = 0;
+	/* May call the write callback at once, which may pause again. */
+	curl_easy_pause(c->easy, CURLPAUSE_CONT);
+}
+
 static void
 up_idle_fire(evutil_socket_t fd, short what, void *arg)
 {
@@ -146,7 +160,17 @@ up_write_cb(char *p, size_t sz, size_t nm, void *arg)
 	up_idle_touch(c);
 	if (c->r == NULL)
 		return (0);
-	return (c->ops->data(c->r, p, n) == 0 ? n : 0);
+	switch (c->ops->data(c->r, p, n)) {
+	case 0:
+		return (n);
+	case 1:
+		/* Try again soon; the idle timer keeps running meanwhile. */
+		evtimer_add(&c->resume, &up_resume_tv);
+		c->paused = 1;
+		return (CURL_WRITEFUNC_PAUSE);
+	default:
+		return (0);
+	}
 }
 
 static size_t
@@ -218,6 +242,7 @@ up_get(void)
 		return (NULL);
 	}
 	evtimer_assign(&c->idle, up_base, up_idle_fire, c);
+	evtimer_assign(&c->resume, up_base, up_resume, c);
 	return (c);
 }
 
@@ -226,7 +251,10 @@ up_put(struct up_call *c)
 {
 	if (c->idle_on)
 		evtimer_del(&c->idle);
+	if (c->paused)
+		evtimer_del(&c->resume);
 	c->idle_on = 0;
+	c->paused = 0;
 	c->r = NULL;
 	c->ops = NULL;
 	if (up_npool >= UP_POOL_MAX) {
