@@ -10,6 +10,7 @@
 #define REQ_H
 
 #include <stdint.h>
+#include <event2/event_struct.h>
 #include <sys/queue.h>
 
 #include "llmux.h"
@@ -73,11 +74,13 @@ struct req {
 	double			 req_timeout;	/* s, asked for by the client */
 	char			*retry_after;	/* upstream retry-after */
 
+	struct event		 ka;		/* sse_keepalive timer */
 	long			 prompt_tokens;	/* from the upstream's usage */
 	long			 completion_tokens;
 
 	unsigned		 started:1;	/* response headers sent */
 	unsigned		 hdrs_added:1;	/* x-litellm-* are in place */
+	unsigned		 ka_on:1;	/* ka is set up */
 	unsigned		 finished:1;	/* req_finish() ran */
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
 };
@@ -102,6 +105,13 @@ void	req_watch_client(struct req *);
 void	req_reply(struct req *, int status, struct evbuffer *body);
 /* Start a 200 text/event-stream response. */
 void	req_stream_start(struct req *);
+/*
+ * llmux_settings.sse_keepalive: after that many seconds without a byte
+ * for the client, send an SSE comment (starting the response first if
+ * need be).  req_keepalive_touch() restarts the wait; a no-op when off.
+ */
+void	req_keepalive_start(struct req *);
+void	req_keepalive_touch(struct req *);
 /* Bytes written to the client that it has not read yet. */
 size_t	req_client_backlog(struct req *);
 /* Send what r->out holds as one HTTP chunk. */

@@ -31,6 +31,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 
 #include "auth.h"
@@ -74,6 +75,32 @@ struct lsn_guard {
 
 /* Every guard of this worker, so that an exit frees them all. */
 static LIST_HEAD(, lsn_guard)	lsn_guards = LIST_HEAD_INITIALIZER(lsn_guards);
+static long			lsn_nconns;	/* guards alive */
+static int			lsn_paused;	/* accepting stopped at the cap */
+static struct wrk		*lsn_wrk;
+
+/*
+ * llmux_settings.max_connections: at the cap this worker stops accepting
+ * (the connections wait in the shared backlog, where another worker may
+ * take them) and starts again once one of its own is released.
+ */
+static void
+lsn_accepting(void)
+{
+	struct evconnlistener	*l;
+	long			 max = lsn_wrk->cfg->llmux.max_connections;
+
+	if (max <= 0 || lsn_wrk->bound == NULL ||
+	    (l = evhttp_bound_socket_get_listener(lsn_wrk->bound)) == NULL)
+		return;
+	if (!lsn_paused && lsn_nconns >= max) {
+		evconnlistener_disable(l);
+		lsn_paused = 1;
+	} else if (lsn_paused && lsn_nconns < max) {
+		evconnlistener_enable(l);
+		lsn_paused = 0;
+	}
+}
 
 static long long
 lsn_max_body(const struct cfg *c)
@@ -135,6 +162,8 @@ static void
 lsn_guard_free(struct lsn_guard *g)
 {
 	LIST_REMOVE(g, link);
+	lsn_nconns--;
+	lsn_accepting();
 	event_free(g->timer);
 	free(g->hdr);
 	bufferevent_decref(g->bev);	/* closes the socket if ours last */
@@ -396,6 +425,8 @@ lsn_bevcb(struct event_base *base, void *arg)
 	}
 	g->bev = bev;
 	LIST_INSERT_HEAD(&lsn_guards, g, link);
+	lsn_nconns++;
+	lsn_accepting();
 	bufferevent_incref(bev);
 	evbuffer_add_cb(bufferevent_get_input(bev), lsn_guard_in, g);
 	/* The first request's headers are due from the accept on. */
@@ -730,6 +761,7 @@ lsn_init(struct wrk *w, int fd)
 	/* Backstop for chunked bodies; the guard handles Content-Length. */
 	evhttp_set_max_body_size(w->http, lsn_max_body(c));
 	evhttp_set_timeout(w->http, (int)c->llmux.keepalive_timeout);
+	lsn_wrk = w;
 	if ((w->bound = evhttp_accept_socket_with_handle(w->http, fd)) ==
 	    NULL)
 		return (LX_ERR);
@@ -748,6 +780,7 @@ lsn_stop(struct wrk *w)
 void
 lsn_free(struct wrk *w)
 {
+	w->bound = NULL;	/* evhttp_free releases it */
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	w->http = NULL;

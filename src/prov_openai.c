@@ -204,6 +204,7 @@ oai_data(struct req *r, const char *p, size_t n)
 	 */
 	if (r->started && req_client_backlog(r) > OAI_BACKLOG_MAX)
 		return (1);
+	req_keepalive_touch(r);
 	if (!r->started)
 		req_stream_start(r);
 	x.r = r;
@@ -367,6 +368,8 @@ prov_openai_start(struct req *r)
 	r->t_up0 = req_now();
 	r->up = up_start(r, &oai_ops, rd->url, rd->hdrs, body, blen,
 	    t > 0 ? (long)(t * 1000) : 0, idle);
+	if (r->up != NULL && r->stream)
+		req_keepalive_start(r);
 	if (r->up == NULL) {
 		err_reply(r, 500, "internal_server_error", NULL,
 		    "cannot start the upstream call");

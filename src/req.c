@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "auth.h"
@@ -200,6 +201,47 @@ req_stream_start(struct req *r)
 	r->started = 1;
 }
 
+static void
+req_keepalive_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct req	*r = arg;
+
+	if (r->ev == NULL || r->finished)
+		return;
+	/*
+	 * A proxy in front of us closes a silent connection (60 s is a
+	 * common idle timeout) while a reasoning model thinks: a comment
+	 * line keeps it open and every SSE client ignores it.
+	 */
+	req_stream_start(r);
+	evbuffer_add(r->out, ": keep-alive\n\n", 14);
+	req_stream_flush(r);
+	req_keepalive_touch(r);
+}
+
+void
+req_keepalive_start(struct req *r)
+{
+	if (r->cfg->llmux.sse_keepalive <= 0 || r->ka_on)
+		return;
+	evtimer_assign(&r->ka, r->w->base, req_keepalive_fire, r);
+	r->ka_on = 1;
+	req_keepalive_touch(r);
+}
+
+void
+req_keepalive_touch(struct req *r)
+{
+	struct timeval	tv;
+	double		s = r->cfg->llmux.sse_keepalive;
+
+	if (!r->ka_on)
+		return;
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	evtimer_add(&r->ka, &tv);
+}
+
 size_t
 req_client_backlog(struct req *r)
 {
@@ -228,6 +270,10 @@ req_finish(struct req *r)
 	if (r->finished)
 		return;
 	r->finished = 1;
+	if (r->ka_on) {
+		evtimer_del(&r->ka);
+		r->ka_on = 0;
+	}
 	if (r->up != NULL) {
 		up_abort(r->up);
 		r->up = NULL;
