@@ -277,6 +277,8 @@ enum cfg_special {
 #define CFG_NONNEG	0x02	/* negative: error */
 #define CFG_IGNORED	0x04	/* LiteLLM feature llmux lacks: one warning */
 #define CFG_STRICT	0x08	/* must be a YAML string, not 1234 or true */
+#define CFG_LIVE	0x10	/* the daemon acts on it (else: checked, kept,
+				   not used yet; the man page says so) */
 
 struct cfg_key {
 	const char		*path;

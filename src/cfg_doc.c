@@ -184,6 +184,10 @@ cfg_keys_mdoc(FILE *fp)
 			cfg_mdoc_text(fp, "llmux keeps it among the "
 			    "deployment's extra parameters, for the provider "
 			    "module.");
+		else if ((k->where == CFG_W_CFG || k->where == CFG_W_DEPLOY) &&
+		    !(k->flags & CFG_LIVE))
+			cfg_mdoc_text(fp, "llmux checks this key but does not "
+			    "act on it yet.");
 		if (k->def != NULL)
 			fprintf(fp, "The default is\n.Cm %s .\n", k->def);
 		else if (k->type == CFG_T_STRV || k->type == CFG_T_LIST ||

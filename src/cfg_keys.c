@@ -96,7 +96,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* A deployment: one model_list entry. */
 	{ "model_list[].model_name", CFG_T_STR, NULL, CFG_D(model_name),
-	    REQ, 0, NULL,
+	    REQ | CFG_LIVE, 0, NULL,
 	    "The public model name clients send; it may hold * wildcards such "
 	    "as openai/* or *, and may repeat to build a model group." },
 	{ "model_list[].litellm_params", CFG_T_SECTION, NULL, CFG_NOWHERE,
@@ -105,10 +105,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "model_list[].model_info", CFG_T_SECTION, NULL, CFG_NOWHERE, 0, 0,
 	    NULL,
 	    "Facts about the model: id, mode, context window and prices." },
-	{ "model_list[].rpm", CFG_T_INT, NULL, CFG_D(rpm), NN, 0, NULL,
+	{ "model_list[].rpm", CFG_T_INT, NULL, CFG_D(rpm), NN | CFG_LIVE, 0, NULL,
 	    "Requests per minute this deployment takes; wins over "
 	    "litellm_params.rpm." },
-	{ "model_list[].tpm", CFG_T_INT, NULL, CFG_D(tpm), NN, 0, NULL,
+	{ "model_list[].tpm", CFG_T_INT, NULL, CFG_D(tpm), NN | CFG_LIVE, 0, NULL,
 	    "Tokens per minute this deployment takes; wins over "
 	    "litellm_params.tpm." },
 	{ "model_list[].rph", CFG_T_INT, NULL, CFG_D(rph), NN, 0, NULL,
@@ -122,34 +122,34 @@ const struct cfg_key cfg_keys[] = {
 
 	/* litellm_params */
 	{ "model_list[].litellm_params.model", CFG_T_STR, NULL, CFG_D(model),
-	    REQ, 0, NULL,
+	    REQ | CFG_LIVE, 0, NULL,
 	    "The upstream model as provider/name, such as openai/gpt-4o or "
 	    "azure/my-deployment; a name without a provider prefix goes to "
 	    "openai." },
 	{ "model_list[].litellm_params.custom_llm_provider", CFG_T_STR, NULL,
-	    CFG_D(custom_llm_provider), 0, 0, NULL,
+	    CFG_D(custom_llm_provider), CFG_LIVE, 0, NULL,
 	    "The provider, when it is not the prefix of model." },
 	{ "model_list[].litellm_params.api_key", CFG_T_SECRET, NULL,
-	    CFG_D(api_key), 0, 0, NULL,
+	    CFG_D(api_key), CFG_LIVE, 0, NULL,
 	    "The upstream API key, usually os.environ/NAME; without it the "
 	    "provider's usual environment variable is used." },
 	{ "model_list[].litellm_params.api_base", CFG_T_STR, NULL,
-	    CFG_D(api_base), 0, 0, NULL,
+	    CFG_D(api_base), CFG_LIVE, 0, NULL,
 	    "The upstream base URL; with openai/ any OpenAI-compatible "
 	    "server." },
 	{ "model_list[].litellm_params.api_version", CFG_T_STR, NULL,
 	    CFG_D(api_version), 0, 0, NULL,
 	    "The Azure api-version query parameter." },
 	{ "model_list[].litellm_params.organization", CFG_T_STR, NULL,
-	    CFG_D(organization), 0, CFG_S_ORG, NULL,
+	    CFG_D(organization), CFG_LIVE, CFG_S_ORG, NULL,
 	    "The OpenAI organization; a list of them makes one deployment per "
 	    "organization." },
 	{ "model_list[].litellm_params.timeout", CFG_T_NUM, NULL,
-	    CFG_D(timeout), NN, 0, NULL,
+	    CFG_D(timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a non-streaming call may take; unset means the router "
 	    "timeout." },
 	{ "model_list[].litellm_params.stream_timeout", CFG_T_NUM, NULL,
-	    CFG_D(stream_timeout), NN, 0, NULL,
+	    CFG_D(stream_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a streaming call may take; unset means timeout." },
 	{ "model_list[].litellm_params.max_retries", CFG_T_INT, NULL,
 	    CFG_D(max_retries), NN, 0, NULL,
@@ -159,16 +159,16 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_D(num_retries), NN, 0, NULL,
 	    "Router retries when this deployment fails, instead of the "
 	    "router-wide value." },
-	{ "model_list[].litellm_params.rpm", CFG_T_INT, NULL, CFG_D(rpm), NN,
-	    0, NULL,
+	{ "model_list[].litellm_params.rpm", CFG_T_INT, NULL, CFG_D(rpm),
+	    NN | CFG_LIVE, 0, NULL,
 	    "Requests per minute this deployment takes, for routing and "
 	    "limits." },
-	{ "model_list[].litellm_params.tpm", CFG_T_INT, NULL, CFG_D(tpm), NN,
-	    0, NULL,
+	{ "model_list[].litellm_params.tpm", CFG_T_INT, NULL, CFG_D(tpm),
+	    NN | CFG_LIVE, 0, NULL,
 	    "Tokens per minute this deployment takes, for routing and "
 	    "limits." },
 	{ "model_list[].litellm_params.weight", CFG_T_NUM, NULL, CFG_D(weight),
-	    NN, 0, NULL,
+	    NN | CFG_LIVE, 0, NULL,
 	    "Relative share of traffic under simple-shuffle." },
 	{ "model_list[].litellm_params.order", CFG_T_INT, NULL, CFG_D(order),
 	    NN, 0, NULL,
@@ -189,7 +189,7 @@ const struct cfg_key cfg_keys[] = {
 	    "Drop request parameters the provider does not support instead of "
 	    "failing; unset means litellm_settings.drop_params." },
 	{ "model_list[].litellm_params.mock_response", CFG_T_STR, NULL,
-	    CFG_D(mock_response), 0, 0, NULL,
+	    CFG_D(mock_response), CFG_LIVE, 0, NULL,
 	    "Answer with this text without calling the upstream." },
 	{ "model_list[].litellm_params.input_cost_per_token", CFG_T_NUM, NULL,
 	    CFG_D(input_cost_per_token), NN, 0, NULL,
@@ -371,7 +371,7 @@ const struct cfg_key cfg_keys[] = {
 	    "Fields merged into every upstream request body." },
 
 	/* model_info */
-	{ "model_list[].model_info.id", CFG_T_STR, NULL, CFG_D(id), 0, 0, NULL,
+	{ "model_list[].model_info.id", CFG_T_STR, NULL, CFG_D(id), CFG_LIVE, 0, NULL,
 	    "Deployment id, returned in x-litellm-model-id and used for "
 	    "cooldowns and counters; without it llmux derives a stable one, "
 	    "as Deployments in DESCRIPTION explains." },
@@ -493,7 +493,7 @@ const struct cfg_key cfg_keys[] = {
 	    "Retries per request when router_settings.num_retries is unset; "
 	    "when both are unset llmux retries twice." },
 	{ "litellm_settings.request_timeout", CFG_T_NUM, "6000",
-	    CFG_C(litellm.request_timeout), NN, 0, NULL,
+	    CFG_C(litellm.request_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds an upstream call may take when neither the deployment "
 	    "nor router_settings.timeout says." },
 	{ "litellm_settings.drop_params", CFG_T_BOOL, "false",
@@ -501,7 +501,7 @@ const struct cfg_key cfg_keys[] = {
 	    "Drop request parameters a provider does not support instead of "
 	    "failing the request." },
 	{ "litellm_settings.json_logs", CFG_T_BOOL, "false",
-	    CFG_C(litellm.json_logs), 0, 0, NULL,
+	    CFG_C(litellm.json_logs), CFG_LIVE, 0, NULL,
 	    "Write log lines as JSON." },
 	{ "litellm_settings.set_verbose", CFG_T_BOOL, "false",
 	    CFG_C(litellm.set_verbose), 0, 0, NULL,
@@ -634,11 +634,11 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(router.max_fallbacks), NN, 0, NULL,
 	    "Fallback groups tried per request at most; when unset, 5." },
 	{ "router_settings.timeout", CFG_T_NUM, NULL, CFG_C(router.timeout),
-	    NN, 0, NULL,
+	    NN | CFG_LIVE, 0, NULL,
 	    "Seconds an upstream call may take; when unset, "
 	    "litellm_settings.request_timeout." },
 	{ "router_settings.stream_timeout", CFG_T_NUM, NULL,
-	    CFG_C(router.stream_timeout), NN, 0, NULL,
+	    CFG_C(router.stream_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a streaming upstream call may take; when unset, "
 	    "timeout." },
 	{ "router_settings.retry_after", CFG_T_NUM, NULL,
@@ -679,7 +679,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.default_fallbacks", CFG_T_STRV, NULL,
 	    CFG_C(router.default_fallbacks), 0, CFG_S_GROUPS, NULL,
 	    "Model groups to try when any group fails." },
-	{ "router_settings.model_group_alias", CFG_T_MAP, NULL, CFG_NOWHERE, 0,
+	{ "router_settings.model_group_alias", CFG_T_MAP, NULL, CFG_NOWHERE, CFG_LIVE,
 	    CFG_S_ALIAS, NULL,
 	    "Other names of model groups, each alias: group or alias: {model: "
 	    "group, hidden: true} to leave it out of /v1/models." },
@@ -759,7 +759,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* general_settings */
 	{ "general_settings.master_key", CFG_T_SECRET, NULL,
-	    CFG_C(general.master_key), CFG_STRICT, CFG_S_MASTERKEY, NULL,
+	    CFG_C(general.master_key), CFG_STRICT | CFG_LIVE, CFG_S_MASTERKEY, NULL,
 	    "The admin key, which must start with sk-; when unset, the "
 	    "environment variable LITELLM_MASTER_KEY." },
 	{ "general_settings.database_url", CFG_T_SECRET, NULL,
@@ -767,7 +767,7 @@ const struct cfg_key cfg_keys[] = {
 	    "PostgreSQL URL for keys, teams and spend; when unset, the "
 	    "environment variable DATABASE_URL." },
 	{ "general_settings.max_request_size_mb", CFG_T_NUM, NULL,
-	    CFG_C(general.max_request_size_mb), NN, 0, NULL,
+	    CFG_C(general.max_request_size_mb), NN | CFG_LIVE, 0, NULL,
 	    "Largest request body in MB; a larger one gets 413." },
 	{ "general_settings.max_response_size_mb", CFG_T_NUM, NULL,
 	    CFG_C(general.max_response_size_mb), NN, 0, NULL,
@@ -779,10 +779,10 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(general.global_max_parallel_requests), NN, 0, NULL,
 	    "Requests the whole proxy may have in flight." },
 	{ "general_settings.completion_model", CFG_T_STR, NULL,
-	    CFG_C(general.completion_model), 0, 0, NULL,
+	    CFG_C(general.completion_model), CFG_LIVE, 0, NULL,
 	    "Send every request to this model group, whatever it names." },
 	{ "general_settings.litellm_key_header_name", CFG_T_STR, NULL,
-	    CFG_C(general.litellm_key_header_name), 0, 0, NULL,
+	    CFG_C(general.litellm_key_header_name), CFG_LIVE, 0, NULL,
 	    "Read the API key from this header instead of the usual ones." },
 	{ "general_settings.user_header_name", CFG_T_STR, NULL,
 	    CFG_C(general.user_header_name), 0, 0, NULL,
@@ -927,39 +927,39 @@ const struct cfg_key cfg_keys[] = {
 
 	/* llmux_settings */
 	{ "llmux_settings.num_workers", CFG_T_INT, NULL,
-	    CFG_C(llmux.num_workers), NN, 0, NULL,
+	    CFG_C(llmux.num_workers), NN | CFG_LIVE, 0, NULL,
 	    "Worker processes; 0 or unset means one per CPU." },
 	{ "llmux_settings.state_dir", CFG_T_STR, NULL, CFG_C(llmux.state_dir),
 	    0, 0, NULL,
 	    "Directory of the LMDB state: counters, cooldowns, key cache and "
 	    "spend spool." },
 	{ "llmux_settings.header_timeout", CFG_T_NUM, "10",
-	    CFG_C(llmux.header_timeout), NN, 0, NULL,
+	    CFG_C(llmux.header_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request headers." },
 	{ "llmux_settings.body_timeout", CFG_T_NUM, "60",
-	    CFG_C(llmux.body_timeout), NN, 0, NULL,
+	    CFG_C(llmux.body_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request body." },
 	{ "llmux_settings.keepalive_timeout", CFG_T_NUM, "75",
-	    CFG_C(llmux.keepalive_timeout), NN, 0, NULL,
+	    CFG_C(llmux.keepalive_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds an idle client connection stays open." },
 	{ "llmux_settings.max_header_size", CFG_T_INT, "32768",
-	    CFG_C(llmux.max_header_size), NN, 0, NULL,
+	    CFG_C(llmux.max_header_size), NN | CFG_LIVE, 0, NULL,
 	    "Largest request header block in bytes." },
 	{ "llmux_settings.drain_timeout", CFG_T_NUM, "30",
-	    CFG_C(llmux.drain_timeout), NN, 0, NULL,
+	    CFG_C(llmux.drain_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds old workers get to finish their requests on reload or "
 	    "stop." },
 	{ "llmux_settings.log_level", CFG_T_ENUM, "info",
-	    CFG_C(llmux.log_level), 0, 0, cfg_log_levels,
+	    CFG_C(llmux.log_level), CFG_LIVE, 0, cfg_log_levels,
 	    "Lowest level of log lines written." },
 	{ "llmux_settings.log_format", CFG_T_ENUM, "text",
-	    CFG_C(llmux.log_format), 0, 0, cfg_log_formats,
+	    CFG_C(llmux.log_format), CFG_LIVE, 0, cfg_log_formats,
 	    "Log lines as text or as JSON." },
 	{ "llmux_settings.max_connections", CFG_T_INT, NULL,
-	    CFG_C(llmux.max_connections), NN, 0, NULL,
+	    CFG_C(llmux.max_connections), NN | CFG_LIVE, 0, NULL,
 	    "Client connections per worker; 0 or unset means no limit." },
 	{ "llmux_settings.sse_keepalive", CFG_T_NUM, NULL,
-	    CFG_C(llmux.sse_keepalive), NN, 0, NULL,
+	    CFG_C(llmux.sse_keepalive), NN | CFG_LIVE, 0, NULL,
 	    "Seconds of silence on a stream before llmux sends an SSE comment "
 	    "line; 0 or unset turns them off." },
 
