@@ -4,7 +4,7 @@
 # build directory holding llmux and llmux-mock), then calls, in order:
 #   bench_init MODE      settings, folders, cleanup trap (MODE full|smoke)
 #   bench_deps           apt and npm installs, only what is missing
-#   bench_tools          compiles sseclient and procmon into bench/work/
+#   bench_tools          compiles sseclient and procmon into bench/cache/
 #   bench_layout         which cores run the target, the mock, the client
 #   bench_bodies         the request bodies of the scenarios
 #   bench_meta CMD       meta.json for report.js
@@ -47,7 +47,7 @@ bench_init() {
 	*:/usr/sbin:*) ;;
 	*) PATH=$PATH:/usr/sbin:/sbin; export PATH ;;	# nginx lives there
 	esac
-	WORK=$BENCH_DIR/work
+	WORK=$BENCH_DIR/cache
 	BIN=$WORK/bin
 	mkdir -p "$WORK" "$BIN" || bench_die "cannot create $WORK"
 	if [ "$BENCH_MODE" = smoke ]; then
@@ -210,7 +210,7 @@ bench_deps() {
 	esac
 }
 
-# Portkey from npm, pinned by bench/package-lock.json, into bench/work/.
+# Portkey from npm, pinned by bench/package-lock.json, into bench/cache/.
 bench_portkey_install() {
 	local pk stamp
 	pk=$WORK/portkey
