@@ -12,6 +12,7 @@
 #include <event2/http.h>
 
 #include "arena.h"
+#include "err.h"
 #include "json.h"
 #include "prov.h"
 #include "req.h"
@@ -83,8 +84,11 @@ prov_mock_run(struct req *r, const char *text)
 	r->completion_tokens = MOCK_COMPLETION_TOKENS;
 	if ((model_q = js_quote(&r->ar, r->model)) == NULL ||
 	    (text_q = js_quote(&r->ar, text)) == NULL ||
-	    (r->out == NULL && (r->out = evbuffer_new()) == NULL))
+	    (r->out == NULL && (r->out = evbuffer_new()) == NULL)) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
 		return (LX_ERR);
+	}
 	if (r->stream) {
 		mock_stream(r, text, model_q, now);
 		req_finish(r);

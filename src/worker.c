@@ -173,10 +173,8 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 {
 	struct wrk	*w = &wrk_self;
 	struct event	*sigterm, *sigint, *ctl;
-	char		 role[32];
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	snprintf(role, sizeof(role), "worker");
 	log_set_role("worker");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
