@@ -112,6 +112,8 @@ void	req_stream_start(struct req *);
  */
 void	req_keepalive_start(struct req *);
 void	req_keepalive_touch(struct req *);
+/* The model the client named, as a JSON string; made once per request. */
+const char *req_model_quoted(struct req *);
 /* Bytes written to the client that it has not read yet. */
 size_t	req_client_backlog(struct req *);
 /* Send what r->out holds as one HTTP chunk. */

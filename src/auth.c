@@ -154,15 +154,12 @@ auth_run(struct req *r)
 		err_reply(r, 401, "auth_error", "None",
 		    "Authentication Error, No api key passed in.");
 		return (LX_ERR);
-	case AUTH_MALFORMED:
-		err_reply(r, 401, "auth_error", "None",
-		    "Authentication Error, Malformed API Key passed in. "
-		    "Ensure Key has `Bearer ` prefix.");
-		return (LX_ERR);
 	case AUTH_KEY:
-		break;
-	}
-	if (*key == '\0') {
+		if (*key != '\0')
+			break;
+		/* An empty key is a malformed one. */
+		/* FALLTHROUGH */
+	case AUTH_MALFORMED:
 		err_reply(r, 401, "auth_error", "None",
 		    "Authentication Error, Malformed API Key passed in. "
 		    "Ensure Key has `Bearer ` prefix.");

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -40,40 +41,36 @@ err_class(int status)
 	}
 }
 
+/* Append s as a JSON string: on the stack when short, else on the heap. */
+static void
+err_quote(struct evbuffer *buf, const char *s)
+{
+	char	 tmp[512], *q = tmp;
+	size_t	 len = strlen(s);
+
+	if (len * 6 + 3 > sizeof(tmp) && (q = malloc(len * 6 + 3)) == NULL) {
+		evbuffer_add(buf, "\"\"", 2);
+		return;
+	}
+	evbuffer_add(buf, q, js_quote_into(q, s, len));
+	if (q != tmp)
+		free(q);
+}
+
 void
 err_body(struct evbuffer *buf, int status, const char *type,
     const char *param, const char *msg)
 {
-	char	tmp[512];
-	size_t	len = strlen(msg);
-
 	evbuffer_add(buf, "{\"error\":{\"message\":", 20);
-	if (len < sizeof(tmp) / 6 - 3) {
-		evbuffer_add(buf, tmp, js_quote_into(tmp, msg, len));
-	} else {
-		/* Long messages (upstream text) are escaped in pieces. */
-		size_t	 off = 0, n;
-		char	*t;
-
-		evbuffer_add(buf, "\"", 1);
-		while (off < len) {
-			n = len - off > 80 ? 80 : len - off;
-			js_quote_into(tmp, msg + off, n);
-			t = tmp + 1;
-			evbuffer_add(buf, t, strlen(t) - 1);
-			off += n;
-		}
-		evbuffer_add(buf, "\"", 1);
-	}
+	err_quote(buf, msg);
 	evbuffer_add(buf, ",\"type\":", 8);
 	if (type != NULL)
-		evbuffer_add(buf, tmp, js_quote_into(tmp, type, strlen(type)));
+		err_quote(buf, type);
 	else
 		evbuffer_add(buf, "null", 4);
 	evbuffer_add(buf, ",\"param\":", 9);
 	if (param != NULL)
-		evbuffer_add(buf, tmp,
-		    js_quote_into(tmp, param, strlen(param)));
+		err_quote(buf, param);
 	else
 		evbuffer_add(buf, "null", 4);
 	evbuffer_add_printf(buf, ",\"code\":\"%d\"}}", status);

@@ -340,7 +340,11 @@ lsn_guard_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		case G_DRAIN:
 			if ((long long)n > g->remain)
 				n = (size_t)g->remain;
-			if (g->st == G_DRAIN) {
+			if (g->st == G_DRAIN && off == 0) {
+				g->busy = 1;
+				evbuffer_drain(buf, n);
+				g->busy = 0;
+			} else if (g->st == G_DRAIN) {
 				/* Drop the new bytes, keep what evhttp has
 				 * not read yet in front of them. */
 				struct evbuffer *keep = evbuffer_new();

@@ -82,7 +82,7 @@ prov_mock_run(struct req *r, const char *text)
 	r->api_base = NULL;	/* nothing was called: no base to show */
 	r->prompt_tokens = MOCK_PROMPT_TOKENS;
 	r->completion_tokens = MOCK_COMPLETION_TOKENS;
-	if ((model_q = js_quote(&r->ar, r->model)) == NULL ||
+	if ((model_q = req_model_quoted(r)) == NULL ||
 	    (text_q = js_quote(&r->ar, text)) == NULL ||
 	    (r->out == NULL && (r->out = evbuffer_new()) == NULL)) {
 		err_reply(r, 500, "internal_server_error", NULL,

@@ -208,10 +208,8 @@ oai_data(struct req *r, const char *p, size_t n)
 	if (!r->started)
 		req_stream_start(r);
 	x.r = r;
-	if (r->model_q == NULL &&
-	    (r->model_q = js_quote(&r->ar, r->model)) == NULL)
+	if ((x.model_q = req_model_quoted(r)) == NULL)
 		return (-1);
-	x.model_q = r->model_q;
 	if (strm_feed(&r->sse, p, n, oai_event, &x) != LX_OK)
 		return (-1);
 	if (r->sse.done && !r->sse_done_sent) {
@@ -300,7 +298,7 @@ oai_done(struct req *r, int code, const char *cmsg)
 		return;
 	}
 	if ((b = evbuffer_new()) == NULL ||
-	    (q = js_quote(&r->ar, r->model)) == NULL ||
+	    (q = req_model_quoted(r)) == NULL ||
 	    prov_openai_rewrite(r, b, (const char *)evbuffer_pullup(r->up_body, -1),
 	    n, q) != LX_OK) {
 		if (b != NULL)

@@ -242,6 +242,14 @@ req_keepalive_touch(struct req *r)
 	evtimer_add(&r->ka, &tv);
 }
 
+const char *
+req_model_quoted(struct req *r)
+{
+	if (r->model_q == NULL)
+		r->model_q = js_quote(&r->ar, r->model);
+	return (r->model_q);
+}
+
 size_t
 req_client_backlog(struct req *r)
 {
