@@ -32,11 +32,13 @@ struct js_mem {
 /*
  * Validate p[0..n) as one JSON object (surrounding white space allowed)
  * and record up to max top-level members in m.  *count gets the number of
- * members (all of them, even past max).  LX_ERR when the text is not valid
- * JSON or not an object; *errpos then gets the offset of the problem.
+ * members recorded (at most max: m[0..*count) is safe to search), *total
+ * (unless NULL) the number the object has, which exceeds *count when
+ * members did not fit.  LX_ERR when the text is not valid JSON or not an
+ * object; *errpos (unless NULL) then gets the offset of the problem.
  */
 int	js_object(const char *p, size_t n, struct js_mem *m, size_t max,
-	    size_t *count, size_t *errpos) LX_MUSTCHECK;
+	    size_t *count, size_t *total, size_t *errpos) LX_MUSTCHECK;
 /* Validate any JSON value; LX_OK or LX_ERR. */
 int	js_valid(const char *p, size_t n) LX_MUSTCHECK;
 /* The member named key (exact, unescaped key text), or NULL. */

@@ -289,12 +289,14 @@ js_value(struct js_scan *s, enum js_type *t)
 
 int
 js_object(const char *p, size_t n, struct js_mem *m, size_t max,
-    size_t *count, size_t *errpos)
+    size_t *count, size_t *total, size_t *errpos)
 {
 	struct js_scan	s = { p, p + n, 0 };
 	size_t		c = 0;
 
 	*count = 0;
+	if (total != NULL)
+		*total = 0;
 	js_ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		goto fail;
@@ -303,7 +305,9 @@ js_object(const char *p, size_t n, struct js_mem *m, size_t max,
 	js_ws(&s);
 	if (s.p != s.end)
 		goto fail;
-	*count = c;
+	*count = c < max ? c : max;
+	if (total != NULL)
+		*total = c;
 	return (LX_OK);
  fail:
 	if (errpos != NULL)

@@ -514,7 +514,7 @@ lsn_parse_chat(struct req *r)
 	const struct js_mem	*m;
 	struct js_mem		 so[8];
 	const char		*v, *route = r->route;
-	size_t			 n, errpos;
+	size_t			 n, nall, errpos;
 	double			 d;
 
 	if ((v = evhttp_find_header(h, LSN_TOO_LARGE)) != NULL) {
@@ -528,17 +528,17 @@ lsn_parse_chat(struct req *r)
 	r->body = r->blen > 0 ? (const char *)evbuffer_pullup(in, -1) : "{}";
 	if (r->blen == 0)
 		r->blen = 2;
-	if (js_object(r->body, r->blen, r->mem, REQ_MAXMEM, &r->nmem,
+	if (js_object(r->body, r->blen, r->mem, REQ_MAXMEM, &r->nmem, &nall,
 	    &errpos) != LX_OK) {
 		err_reply(r, 400, "invalid_request_error", NULL,
 		    "%s: the request body is not a valid JSON object (at byte "
 		    "%zu)", route, errpos);
 		return (LX_ERR);
 	}
-	if (r->nmem > REQ_MAXMEM) {
+	if (nall > REQ_MAXMEM) {
 		err_reply(r, 400, "invalid_request_error", NULL,
 		    "%s: too many fields in the request body (%zu, at most "
-		    "%d)", route, r->nmem, REQ_MAXMEM);
+		    "%d)", route, nall, REQ_MAXMEM);
 		return (LX_ERR);
 	}
 	if (r->path_model != NULL)
@@ -565,9 +565,8 @@ lsn_parse_chat(struct req *r)
 	if (r->stream &&
 	    (m = js_find(r->mem, r->nmem, "stream_options")) != NULL &&
 	    m->type == JS_OBJ && js_object(m->val, m->vlen, so,
-	    LX_NELEM(so), &n, NULL) == LX_OK &&
-	    (m = js_find(so, n < LX_NELEM(so) ? n : LX_NELEM(so),
-	    "include_usage")) != NULL)
+	    LX_NELEM(so), &n, NULL, NULL) == LX_OK &&
+	    (m = js_find(so, n, "include_usage")) != NULL)
 		r->include_usage = m->type == JS_TRUE;
 	if ((m = js_find(r->mem, r->nmem, "timeout")) != NULL &&
 	    js_number(m, &d) == LX_OK && d > 0)

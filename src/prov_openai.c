@@ -77,7 +77,7 @@ oai_body(struct req *r, size_t *len)
 	if ((b = ar_alloc(&r->ar, n)) == NULL)
 		return (NULL);
 	o = (size_t)snprintf(b, n, "{\"model\":%s", q);
-	for (i = 0; i < r->nmem && i < REQ_MAXMEM; i++) {
+	for (i = 0; i < r->nmem; i++) {
 		const struct js_mem *m = &r->mem[i];
 
 		if (oai_stripped(m->key, m->klen))
@@ -121,13 +121,11 @@ prov_openai_rewrite(struct req *r, struct evbuffer *out, const char *obj,
 	size_t			 cnt, ucnt;
 	double			 v;
 
-	if (js_object(obj, n, m, LX_NELEM(m), &cnt, NULL) != LX_OK)
+	if (js_object(obj, n, m, LX_NELEM(m), &cnt, NULL, NULL) != LX_OK)
 		return (LX_ERR);
-	if ((um = js_find(m, cnt < 32 ? cnt : 32, "usage")) != NULL &&
+	if ((um = js_find(m, cnt, "usage")) != NULL &&
 	    um->type == JS_OBJ && js_object(um->val, um->vlen, u,
-	    LX_NELEM(u), &ucnt, NULL) == LX_OK) {
-		if (ucnt > LX_NELEM(u))
-			ucnt = LX_NELEM(u);
+	    LX_NELEM(u), &ucnt, NULL, NULL) == LX_OK) {
 		if ((t = js_find(u, ucnt, "prompt_tokens")) != NULL &&
 		    js_number(t, &v) == LX_OK)
 			r->prompt_tokens = (long)v;
@@ -135,7 +133,7 @@ prov_openai_rewrite(struct req *r, struct evbuffer *out, const char *obj,
 		    js_number(t, &v) == LX_OK)
 			r->completion_tokens = (long)v;
 	}
-	mm = js_find(m, cnt < 32 ? cnt : 32, "model");
+	mm = js_find(m, cnt, "model");
 	if (mm == NULL) {
 		evbuffer_add(out, obj, n);
 		return (LX_OK);
@@ -228,14 +226,14 @@ oai_errmsg(struct req *r, const char *b, size_t n)
 	const struct js_mem	*em, *mm;
 	size_t			 cnt, ecnt;
 
-	if (js_object(b, n, m, LX_NELEM(m), &cnt, NULL) == LX_OK &&
-	    (em = js_find(m, cnt < 16 ? cnt : 16, "error")) != NULL) {
+	if (js_object(b, n, m, LX_NELEM(m), &cnt, NULL, NULL) == LX_OK &&
+	    (em = js_find(m, cnt, "error")) != NULL) {
 		if (em->type == JS_STR)
 			return (js_string(&r->ar, em->val, em->vlen));
 		if (em->type == JS_OBJ && js_object(em->val, em->vlen, e,
-		    LX_NELEM(e), &ecnt, NULL) == LX_OK &&
-		    (mm = js_find(e, ecnt < 16 ? ecnt : 16, "message")) !=
-		    NULL && mm->type == JS_STR)
+		    LX_NELEM(e), &ecnt, NULL, NULL) == LX_OK &&
+		    (mm = js_find(e, ecnt, "message")) != NULL &&
+		    mm->type == JS_STR)
 			return (js_string(&r->ar, mm->val, mm->vlen));
 	}
 	return (ar_strndup(&r->ar, b, n > 2000 ? 2000 : n));

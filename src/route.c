@@ -101,10 +101,10 @@ rt_extra_headers(struct rt_deploy *rd, const char *json, struct arena *a)
 	size_t		 n, i;
 	char		*k, *v, *h;
 
-	if (js_object(json, strlen(json), m, LX_NELEM(m), &n, NULL) !=
+	if (js_object(json, strlen(json), m, LX_NELEM(m), &n, NULL, NULL) !=
 	    LX_OK)
 		return (LX_OK);		/* not a map: nothing to send */
-	for (i = 0; i < n && i < LX_NELEM(m); i++) {
+	for (i = 0; i < n; i++) {
 		if (m[i].type != JS_STR ||
 		    (k = ar_strndup(a, m[i].key, m[i].klen)) == NULL ||
 		    (v = js_string(a, m[i].val, m[i].vlen)) == NULL)

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char	*p = (const char *)data;
 	size_t		 n, i, errpos;
 
-	if (js_object(p, size, m, 16, &n, &errpos) != LX_OK) {
+	if (js_object(p, size, m, 16, &n, NULL, &errpos) != LX_OK) {
 		if (errpos > size)
 			abort();
 		return (0);
@@ -28,7 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (js_valid(p, size) != LX_OK)
 		abort();
 	ar_init(&a, 0);
-	for (i = 0; i < n && i < 16; i++) {
+	if (n > 16)
+		abort();
+	for (i = 0; i < n; i++) {
 		if (m[i].val < p || m[i].val + m[i].vlen > p + size)
 			abort();
 		if (m[i].type == JS_STR &&
@@ -39,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t		sn;
 
 			if (js_object(m[i].val, m[i].vlen, sub, 4, &sn,
-			    NULL) != LX_OK)
+			    NULL, NULL) != LX_OK)
 				abort();
 		}
 	}

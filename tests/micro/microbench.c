@@ -132,7 +132,7 @@ bench_request(struct cfg *c)
 		r->cfg = c;
 		r->route = "/chat/completions";
 		if (js_object(chat_req, sizeof(chat_req) - 1, r->mem,
-		    REQ_MAXMEM, &r->nmem, NULL) != LX_OK)
+		    REQ_MAXMEM, &r->nmem, NULL, NULL) != LX_OK)
 			abort();
 		m = js_find(r->mem, r->nmem, "model");
 		r->model = js_string(&r->ar, m->val, m->vlen);

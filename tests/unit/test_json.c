@@ -15,7 +15,7 @@ scan(const char *s, struct js_mem *m, size_t max, size_t *n)
 {
 	size_t	errpos;
 
-	return (js_object(s, strlen(s), m, max, n, &errpos));
+	return (js_object(s, strlen(s), m, max, n, NULL, &errpos));
 }
 
 Test(json, indexes_top_level_members)
@@ -72,13 +72,26 @@ Test(json, depth_is_bounded)
 	cr_assert_eq(scan(buf, m, 1, &n), LX_ERR);
 }
 
-Test(json, counts_members_past_max)
+/* The count is what m holds, safe to hand to js_find without a clamp. */
+Test(json, count_is_clamped_to_max)
 {
 	struct js_mem	m[2];
 	size_t		n;
 
 	cr_assert_eq(scan("{\"a\":1,\"b\":2,\"c\":3}", m, 2, &n), LX_OK);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 2);
+	cr_assert_null(js_find(m, n, "c"));
+}
+
+Test(json, total_counts_members_past_max)
+{
+	struct js_mem	m[2];
+	size_t		n, total;
+
+	cr_assert_eq(js_object("{\"a\":1,\"b\":2,\"c\":3}", 19, m, 2, &n,
+	    &total, NULL), LX_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(total, 3);
 }
 
 Test(json, last_duplicate_wins)
