@@ -4,7 +4,9 @@
  *
  * A request owns an arena (r->ar) holding everything it allocates.  It is
  * never freed inside an evhttp or libcurl callback: req_finish() marks it and
- * the worker frees it after the loop pass.
+ * the worker frees it after the loop pass.  It is always in exactly one
+ * state (r->state, below); the stage list sets the first ones, the
+ * response the later ones.
  */
 #ifndef REQ_H
 #define REQ_H
@@ -16,6 +18,7 @@
 #include "llmux.h"
 #include "arena.h"
 #include "json.h"
+#include "relay.h"
 #include "stream.h"
 
 struct evhttp_request;
@@ -23,6 +26,17 @@ struct evbuffer;
 struct up_call;
 struct prov;
 struct rt_deploy;
+
+enum req_state {
+	RS_NEW,			/* allocated, no stage run yet */
+	RS_AUTH,		/* the auth stage */
+	RS_PARSE,		/* indexing the body */
+	RS_ROUTE,		/* picking a deployment */
+	RS_UPSTREAM,		/* the provider stage: the call runs */
+	RS_STREAMING,		/* 200 and headers sent; chunks follow */
+	RS_REPLIED,		/* the whole response is with evhttp */
+	RS_DONE,		/* finished; freed after this loop pass */
+};
 
 enum req_kind {
 	RK_CHAT,		/* /chat/completions */
@@ -38,7 +52,8 @@ struct req {
 	const struct cfg	*cfg;
 	struct evhttp_request	*ev;		/* NULL once the client is gone */
 	TAILQ_ENTRY(req)	 entry;		/* the worker's in-flight list */
-	struct req		*next_free;	/* the worker's pool */
+	struct req		*next_free;	/* req.c's pool */
+	enum req_state		 state;
 	char			 id[REQ_IDLEN];	/* x-litellm-call-id */
 	const char		*route;		/* "/chat/completions", errors */
 	enum req_kind		 kind;
@@ -59,6 +74,7 @@ struct req {
 	/* Routing result. */
 	const struct cfg_deploy	*dep;
 	const struct rt_deploy	*rd;		/* url and headers to use */
+	struct rt_deploy	*picked;	/* the strategy's pick, unreleased */
 	const char		*dep_model;	/* litellm model, '*' filled in */
 	const struct prov	*prov;
 	const char		*up_model;	/* model name sent upstream */
@@ -73,32 +89,39 @@ struct req {
 	double			 timeout;	/* s, applied */
 	double			 req_timeout;	/* s, asked for by the client */
 	char			*retry_after;	/* upstream retry-after */
+	struct rly_outcome	 oc;		/* how the call ended */
 
 	struct event		 ka;		/* sse_keepalive timer */
 	long			 prompt_tokens;	/* from the upstream's usage */
 	long			 completion_tokens;
 
-	unsigned		 started:1;	/* response headers sent */
 	unsigned		 hdrs_added:1;	/* x-litellm-* are in place */
 	unsigned		 ka_on:1;	/* ka is set up */
-	unsigned		 finished:1;	/* req_finish() ran */
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
 };
 
-/* Run the stage sequence from the start (auth, route, provider). */
+/* Run the stage sequence from the start (auth, parse, route, provider). */
 void	req_run(struct req *);
 /*
- * Finish the request: end the client response if one is open, abort the
- * upstream call and queue the request to be freed after this loop pass.
- * Idempotent.
+ * The provider stage is over and r->oc says how (relay.c, prov_mock.c):
+ * decide between replying, retrying and falling back, then act.  Retries
+ * and fallbacks come with the router; today every outcome is replied.
+ */
+void	req_outcome(struct req *);
+/*
+ * Finish the request: run the finish stages (timers, upstream, response,
+ * release, account, log) and queue the request to be freed after this
+ * loop pass.  Idempotent.
  */
 void	req_finish(struct req *);
-/* A zeroed request, recycled from w's pool when it has one. */
+/* "upstream", "streaming"...: where a request is, for logs and status. */
+const char *req_state_name(enum req_state);
+/* A zeroed request, recycled from this worker's pool when it has one. */
 struct req *req_alloc(struct wrk *);
 /* Free now (back to the pool); only wrk_ calls this, after the pass. */
 void	req_free(struct req *);
-/* Release a request and everything it keeps for reuse. */
-void	req_destroy(struct req *);
+/* Release every pooled request; the worker calls this on its way out. */
+void	req_pool_free(void);
 /* Finish r (client gone) if the client closes its connection. */
 void	req_watch_client(struct req *);
 /* Send a complete response (status, body) and let evhttp own the request. */

@@ -4,7 +4,10 @@
  *
  * Each worker builds an rt_table from its config generation once: groups by
  * model_name, wildcard patterns by specificity, and per deployment what the
- * provider needs on every call (URL, header list).  Requests only read it.
+ * provider needs on every call (URL, header list).  Requests only read it,
+ * but for the strategy's counters: a strategy is a pick/release pair, and
+ * every pick is released once, by req_finish(), so a strategy such as
+ * least-busy can count the calls in flight per deployment.
  */
 #ifndef ROUTE_H
 #define ROUTE_H
@@ -12,9 +15,9 @@
 #include <stddef.h>
 
 #include "llmux.h"
+#include "prov.h"
 
 struct curl_slist;
-struct prov;
 
 #define RT_MAXCAPS	8
 
@@ -22,9 +25,20 @@ struct prov;
 struct rt_deploy {
 	const struct cfg_deploy	*cfg;
 	const struct prov	*prov;		/* NULL: provider unknown */
-	const char		*url;		/* chat completions URL */
-	const char		*api_base;	/* shown in x-litellm-model-api-base */
-	struct curl_slist	*hdrs;		/* static upstream headers */
+	struct prov_target	 tgt;		/* URL, headers, shown api_base */
+	unsigned		 inflight;	/* picked, not yet released */
+};
+
+struct rt_group;
+
+/* A routing strategy (router_settings.routing_strategy). */
+struct rt_strategy {
+	const char		*name;
+	/* One deployment of g for r; never NULL (g->n > 0). */
+	struct rt_deploy	*(*pick)(const struct rt_group *g,
+				    struct req *r);
+	/* The request is over: undo what pick counted. */
+	void			 (*release)(struct rt_deploy *, struct req *r);
 };
 
 struct rt_group {
@@ -44,6 +58,7 @@ struct rt_table {
 	size_t			 ndeploy;
 	struct rt_deploy	*deploy;
 	const struct cfg	*cfg;
+	const struct rt_strategy *strategy;
 };
 
 /* Build the table for cfg in a; NULL when out of memory. */
@@ -55,11 +70,25 @@ const struct rt_group *rt_group_find(const struct rt_table *, const char *);
 /*
  * Match s against a model_name pattern the way LiteLLM's regex does
  * (anchored at the start, each '*' a greedy capture).  On a match returns
- * 1 and fills caps (start, length pairs); 0 otherwise.
+ * 1 and fills caps (start, length pairs); 0 otherwise.  Only rt_match()
+ * calls it.
  */
 int		 rt_glob(const char *pat, const char *s, const char **cap,
 		    size_t *caplen, size_t maxcaps, size_t *ncaps);
-/* The route stage: sets r->dep, r->prov, r->up_model; replies on error. */
+/*
+ * The one place routing matches a model name against a wildcard
+ * model_name; same contract as rt_glob().
+ */
+int		 rt_match(const char *pat, const char *s, const char **cap,
+		    size_t *caplen, size_t maxcaps, size_t *ncaps);
+/* The strategy named name; simple-shuffle for names not served yet. */
+const struct rt_strategy *rt_strategy_find(const char *name);
+/*
+ * The route stage: sets r->dep, r->rd, r->prov, r->up_model and takes a
+ * pick of the table's strategy; replies on error.
+ */
 int		 rt_run(struct req *) LX_MUSTCHECK;
+/* Release r's pick, if it holds one; idempotent.  Called by req_finish. */
+void		 rt_release(struct req *);
 
 #endif

@@ -27,10 +27,11 @@ struct up_ops {
 	 */
 	int	(*data)(struct req *, const char *p, size_t n);
 	/*
-	 * Transfer over; code is a CURLcode (0 ok), msg curl's text.  The
-	 * call is gone: r->up is NULL and r->up_status holds its status.
+	 * Transfer over; code is a CURLcode (0 ok), status the last HTTP
+	 * status (0: none), msg curl's text.  The call has gone back to the
+	 * pool: the request must forget its up_call pointer.
 	 */
-	void	(*done)(struct req *, int code, const char *msg);
+	void	(*done)(struct req *, int code, long status, const char *msg);
 };
 
 struct up_call;
@@ -50,7 +51,12 @@ struct up_call *up_start(struct req *r, const struct up_ops *ops,
 void	up_abort(struct up_call *);
 /* HTTP status of the call so far (0 before the status line). */
 long	up_status(struct up_call *);
-/* Transfers in progress in this worker. */
-unsigned up_active(void);
+/* Counters of this worker's calls, for /metrics. */
+struct up_stats {
+	unsigned	 active;	/* transfers in progress */
+	unsigned long	 started;	/* calls started */
+	unsigned long	 failed;	/* ended with a transport error */
+};
+const struct up_stats *up_stats(void);
 
 #endif

@@ -30,8 +30,6 @@ struct wrk {
 	struct req_list		 inflight;
 	unsigned		 ninflight;
 	struct req		**freeq;	/* finished, freed after the pass */
-	struct req		*reqpool;	/* finished, kept for reuse */
-	unsigned		 nreqpool;
 	size_t			 nfree, capfree;
 	struct event		*reaper;
 	struct event		*drain_timer;

@@ -91,11 +91,11 @@ err_reply(struct req *r, int status, const char *type, const char *param,
 	log_msg(status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO, r->id,
 	    "%s %d: %s", r->route, status, msg);
 	wrk_count_error(r->w, status);
-	if (r->ev == NULL || r->finished)
+	if (r->ev == NULL || r->state == RS_DONE)
 		goto done;
 	if ((b = evbuffer_new()) == NULL)
 		goto done;
-	if (r->started) {
+	if (r->state == RS_STREAMING) {
 		/* A stream is open: an SSE error event, then the end. */
 		evbuffer_add(b, "data: ", 6);
 		err_body(b, status, type, param, msg);

@@ -3,6 +3,7 @@
  * mock_response) answers without any network call, as LiteLLM's
  * mock_completion does: the same response shape, fixed usage figures
  * (10 prompt, 20 completion tokens), and for streams one chunk per word.
+ * The answer is left in r->out with a success outcome; req.c replies.
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,8 +68,6 @@ mock_stream(struct req *r, const char *text, const char *model_q, long now)
 		    MOCK_PROMPT_TOKENS + MOCK_COMPLETION_TOKENS);
 	evbuffer_add(b, "data: [DONE]\n\n", 14);
 	r->sse_done_sent = 1;
-	req_stream_start(r);
-	req_stream_flush(r);
 }
 
 int
@@ -89,9 +88,11 @@ prov_mock_run(struct req *r, const char *text)
 		    "out of memory");
 		return (LX_ERR);
 	}
+	memset(&r->oc, 0, sizeof(r->oc));
+	r->oc.ok = 1;
+	r->oc.status = 200;
 	if (r->stream) {
 		mock_stream(r, text, model_q, now);
-		req_finish(r);
 		return (LX_OK);
 	}
 	b = r->out;
@@ -104,9 +105,5 @@ prov_mock_run(struct req *r, const char *text)
 	    "\"total_tokens\":%d}}", r->id, now, model_q, text_q,
 	    MOCK_COMPLETION_TOKENS, MOCK_PROMPT_TOKENS,
 	    MOCK_PROMPT_TOKENS + MOCK_COMPLETION_TOKENS);
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-	    "Content-Type", "application/json");
-	req_reply(r, 200, b);
-	req_finish(r);
 	return (LX_OK);
 }

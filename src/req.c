@@ -1,12 +1,20 @@
 /*
- * req.c: the stage sequence of a request and its end.
+ * req.c: the request state machine: the stage sequence, the decision on
+ * an upstream outcome, the finish stages, and the pool of requests.
  *
- * A request runs the stages below in order.  A stage returns LX_OK to go
- * on, LX_ERR when it has answered the client (through err_reply), or
- * LX_AGAIN when it waits on I/O: the upstream callbacks then carry the
- * request to its end.  Whatever path it takes, req_finish() ends it once
+ * A request runs the stages below in order, each setting its state.  A
+ * stage returns LX_OK to go on, LX_ERR when it has answered the client
+ * (through err_reply), or LX_AGAIN when it waits on I/O.  The provider
+ * stage ends in an outcome (r->oc), handed to req_outcome() by the relay
+ * when the call ends, or found after the last stage when the answer was
+ * made at once (mock_response): req_outcome() decides what to do with it.
+ * Whatever path a request takes, req_finish() runs the finish stages once
  * and the worker frees it after the loop pass, never inside a callback
  * that may still use it.
+ *
+ * Per-worker state lives in the statics of the module that owns it (a
+ * worker is one process): this file's request pool, upstream.c's curl
+ * handles.  struct wrk holds what worker.c itself runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +33,7 @@
 #include "listen.h"
 #include "log.h"
 #include "prov.h"
+#include "relay.h"
 #include "req.h"
 #include "route.h"
 #include "upstream.h"
@@ -32,15 +41,64 @@
 
 struct req_stage {
 	const char	*name;
+	enum req_state	 state;
 	int		(*run)(struct req *);
 };
 
 static const struct req_stage req_stages[] = {
-	{ "auth",	auth_run },
-	{ "parse",	lsn_parse_chat },
-	{ "route",	rt_run },
-	{ "provider",	prov_run },	/* LX_AGAIN: upstream.c resumes */
+	{ "auth",	RS_AUTH,	auth_run },
+	{ "parse",	RS_PARSE,	lsn_parse_chat },
+	{ "route",	RS_ROUTE,	rt_run },
+	{ "provider",	RS_UPSTREAM,	prov_run },	/* LX_AGAIN: relay.c */
 };
+
+/*
+ * What every request does at its end, in this order, whatever ended it.
+ * "account" is a no-op until spend lands (it will read r->prompt_tokens
+ * and r->completion_tokens); "log" writes a debug line only.
+ */
+struct req_fin {
+	const char	*name;
+	void		(*run)(struct req *, enum req_state last);
+};
+
+static void	req_fin_timers(struct req *, enum req_state);
+static void	req_fin_upstream(struct req *, enum req_state);
+static void	req_fin_respond(struct req *, enum req_state);
+static void	req_fin_release(struct req *, enum req_state);
+static void	req_fin_account(struct req *, enum req_state);
+static void	req_fin_log(struct req *, enum req_state);
+
+static const struct req_fin req_fins[] = {
+	{ "timers",	req_fin_timers },	/* sse_keepalive off */
+	{ "upstream",	req_fin_upstream },	/* abort a call still running */
+	{ "respond",	req_fin_respond },	/* end the stream, or a last 500 */
+	{ "release",	req_fin_release },	/* the strategy's counters */
+	{ "account",	req_fin_account },	/* no-op for now */
+	{ "log",	req_fin_log },
+};
+
+/* What req_outcome() may do with an outcome. */
+enum req_next {
+	REQ_REPLY,		/* answer the client with it */
+	REQ_RETRY,		/* the same group again (router issue) */
+	REQ_FALLBACK,		/* another group (router issue) */
+};
+
+static const char *const req_state_names[] = {
+	[RS_NEW] = "new", [RS_AUTH] = "auth", [RS_PARSE] = "parse",
+	[RS_ROUTE] = "route", [RS_UPSTREAM] = "upstream",
+	[RS_STREAMING] = "streaming", [RS_REPLIED] = "replied",
+	[RS_DONE] = "done",
+};
+
+const char *
+req_state_name(enum req_state s)
+{
+	if ((size_t)s >= LX_NELEM(req_state_names))
+		return ("unknown");
+	return (req_state_names[s]);
+}
 
 uint64_t
 req_now(void)
@@ -58,6 +116,7 @@ req_run(struct req *r)
 	int	rc;
 
 	for (i = 0; i < LX_NELEM(req_stages); i++) {
+		r->state = req_stages[i].state;
 		rc = req_stages[i].run(r);
 		if (rc != LX_OK)
 			return;		/* answered, or a callback resumes */
@@ -67,6 +126,61 @@ req_run(struct req *r)
 			return;
 		}
 	}
+	/* Answered without waiting (mock_response): the outcome is ready. */
+	req_outcome(r);
+}
+
+/*
+ * The decision point of nginx's ngx_http_upstream_next: nothing may be
+ * retried once a byte reached the client.  Retries and fallbacks
+ * (num_retries, fallbacks, cooldowns) land with the router; until then
+ * every outcome is replied, which is LiteLLM's behaviour with none set.
+ */
+static enum req_next
+req_decide(struct req *r, const struct rly_outcome *o)
+{
+	if (o->ok || o->sent)
+		return (REQ_REPLY);
+	return (REQ_REPLY);
+}
+
+/* A 2xx answer is in r->out: the end of a stream, or a whole body. */
+static void
+req_reply_ok(struct req *r)
+{
+	if (r->stream) {
+		req_stream_start(r);
+		req_stream_flush(r);
+	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+		    "Content-Type", "application/json");
+		req_reply(r, 200, r->out);
+	}
+	req_finish(r);
+}
+
+void
+req_outcome(struct req *r)
+{
+	const struct rly_outcome	*o = &r->oc;
+
+	if (r->ev == NULL || r->state == RS_DONE) {
+		req_finish(r);		/* the client is gone */
+		return;
+	}
+	switch (req_decide(r, o)) {
+	case REQ_RETRY:
+	case REQ_FALLBACK:
+		/* Not reached yet: both re-enter at the route stage. */
+	case REQ_REPLY:
+		break;
+	}
+	if (o->ok) {
+		req_reply_ok(r);
+		return;
+	}
+	err_reply(r, o->status, o->type, NULL, "%s",
+	    o->msg != NULL ? o->msg : "upstream call failed");
 }
 
 static const char *
@@ -184,6 +298,7 @@ req_reply(struct req *r, int status, struct evbuffer *body)
 	req_unwatch_client(r);
 	evhttp_send_reply(r->ev, status, req_reason(status), body);
 	r->ev = NULL;		/* evhttp frees it once written */
+	r->state = RS_REPLIED;
 }
 
 void
@@ -191,14 +306,14 @@ req_stream_start(struct req *r)
 {
 	struct evkeyvalq	*h;
 
-	if (r->ev == NULL || r->started)
+	if (r->ev == NULL || r->state == RS_STREAMING)
 		return;
 	h = evhttp_request_get_output_headers(r->ev);
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "Cache-Control", "no-cache");
 	req_add_headers(r, 0);
 	evhttp_send_reply_start(r->ev, 200, "OK");
-	r->started = 1;
+	r->state = RS_STREAMING;
 }
 
 static void
@@ -206,7 +321,7 @@ req_keepalive_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct req	*r = arg;
 
-	if (r->ev == NULL || r->finished)
+	if (r->ev == NULL || r->state == RS_DONE)
 		return;
 	/*
 	 * A proxy in front of us closes a silent connection (60 s is a
@@ -272,22 +387,29 @@ req_stream_flush(struct req *r)
 	evhttp_send_reply_chunk(r->ev, r->out);
 }
 
-void
-req_finish(struct req *r)
+static void
+req_fin_timers(struct req *r, enum req_state last)
 {
-	if (r->finished)
-		return;
-	r->finished = 1;
 	if (r->ka_on) {
 		evtimer_del(&r->ka);
 		r->ka_on = 0;
 	}
+}
+
+static void
+req_fin_upstream(struct req *r, enum req_state last)
+{
 	if (r->up != NULL) {
 		up_abort(r->up);
 		r->up = NULL;
 	}
+}
+
+static void
+req_fin_respond(struct req *r, enum req_state last)
+{
 	if (r->ev != NULL) {
-		if (r->started) {
+		if (last == RS_STREAMING) {
 			req_unwatch_client(r);
 			evhttp_send_reply_end(r->ev);
 		} else {
@@ -305,6 +427,40 @@ req_finish(struct req *r)
 		}
 		r->ev = NULL;
 	}
+}
+
+static void
+req_fin_account(struct req *r, enum req_state last)
+{
+}
+
+static void
+req_fin_release(struct req *r, enum req_state last)
+{
+	rt_release(r);
+}
+
+static void
+req_fin_log(struct req *r, enum req_state last)
+{
+	if (log_enabled(LOG_LVL_DEBUG))
+		log_msg(LOG_LVL_DEBUG, r->id, "%s done in state %s after "
+		    "%.3f ms", r->route, req_state_name(last),
+		    (double)(req_now() - r->t0) / 1e6);
+}
+
+void
+req_finish(struct req *r)
+{
+	enum req_state	last = r->state;
+	size_t		i;
+
+	if (r->state == RS_DONE)
+		return;
+	/* Mark first: ending the response may call back into here. */
+	r->state = RS_DONE;
+	for (i = 0; i < LX_NELEM(req_fins); i++)
+		req_fins[i].run(r, last);
 	wrk_defer_free(r->w, r);
 }
 
@@ -316,6 +472,11 @@ req_finish(struct req *r)
  */
 #define REQ_POOL_MAX	256
 
+static struct req	*req_pool;	/* this worker's finished requests */
+static unsigned		 req_npool;
+
+static void	req_destroy(struct req *);
+
 struct req *
 req_alloc(struct wrk *w)
 {
@@ -324,15 +485,15 @@ req_alloc(struct wrk *w)
 	struct evbuffer	*up_body, *out;
 	struct strm	 sse;
 
-	if ((r = w->reqpool) == NULL) {
+	if ((r = req_pool) == NULL) {
 		if ((r = calloc(1, sizeof(*r))) == NULL)
 			return (NULL);
 		ar_init(&r->ar, 0);
 		strm_init(&r->sse);
 		return (r);
 	}
-	w->reqpool = r->next_free;
-	w->nreqpool--;
+	req_pool = r->next_free;
+	req_npool--;
 	ar = r->ar;
 	up_body = r->up_body;
 	out = r->out;
@@ -348,9 +509,7 @@ req_alloc(struct wrk *w)
 void
 req_free(struct req *r)
 {
-	struct wrk	*w = r->w;
-
-	if (w != NULL && w->nreqpool < REQ_POOL_MAX) {
+	if (req_npool < REQ_POOL_MAX) {
 		ar_reset(&r->ar);
 		if (r->up_body != NULL)
 			evbuffer_drain(r->up_body,
@@ -360,15 +519,27 @@ req_free(struct req *r)
 		r->sse.len = r->sse.scan = 0;
 		r->sse.done = 0;
 		r->sse.events = 0;
-		r->next_free = w->reqpool;
-		w->reqpool = r;
-		w->nreqpool++;
+		r->next_free = req_pool;
+		req_pool = r;
+		req_npool++;
 		return;
 	}
 	req_destroy(r);
 }
 
 void
+req_pool_free(void)
+{
+	struct req	*r;
+
+	while ((r = req_pool) != NULL) {
+		req_pool = r->next_free;
+		req_destroy(r);
+	}
+	req_npool = 0;
+}
+
+static void
 req_destroy(struct req *r)
 {
 	if (r->up_body != NULL)

@@ -4,9 +4,11 @@
  * Resolution follows LiteLLM's order: model_group_alias, the exact
  * model_name, wildcard patterns (most specific first), a deployment named
  * by its litellm model or model_info.id, then the "*" group.  Within a
- * group the pick is LiteLLM's simple-shuffle: weighted by the first
- * deployment's weight, else rpm, else tpm, else uniform.  The routing
- * strategies, retries, fallbacks and cooldowns build on rt_table.
+ * group the table's strategy picks (rt_strategies[]: a pick/release pair
+ * per strategy; req_finish() releases every pick once).  LiteLLM's
+ * simple-shuffle is weighted by the first deployment's weight, else rpm,
+ * else tpm, else uniform; its release is a no-op.  The other strategies,
+ * retries, fallbacks and cooldowns build on rt_table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,13 @@ rt_hash(const char *s)
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return (h);
+}
+
+int
+rt_match(const char *pat, const char *s, const char **cap, size_t *caplen,
+    size_t maxcaps, size_t *ncaps)
+{
+	return (rt_glob(pat, s, cap, caplen, maxcaps, ncaps));
 }
 
 int
@@ -93,72 +102,16 @@ rt_wild_cmp(const void *a, const void *b)
 	return (strcmp(ga->name, gb->name));
 }
 
-/* litellm_params.extra_headers: {name: value} sent with every call. */
-static int
-rt_extra_headers(struct rt_deploy *rd, const char *json, struct arena *a)
-{
-	struct js_mem	 m[32];
-	size_t		 n, i;
-	char		*k, *v, *h;
-
-	if (js_object(json, strlen(json), m, LX_NELEM(m), &n, NULL, NULL) !=
-	    LX_OK)
-		return (LX_OK);		/* not a map: nothing to send */
-	for (i = 0; i < n; i++) {
-		if (m[i].type != JS_STR ||
-		    (k = ar_strndup(a, m[i].key, m[i].klen)) == NULL ||
-		    (v = js_string(a, m[i].val, m[i].vlen)) == NULL)
-			continue;
-		/* A header may not carry a line break. */
-		if (strpbrk(k, "\r\n:") != NULL || strpbrk(v, "\r\n") != NULL)
-			continue;
-		if ((h = ar_printf(a, "%s: %s", k, v)) == NULL)
-			return (LX_ERR);
-		rd->hdrs = curl_slist_append(rd->hdrs, h);
-	}
-	return (LX_OK);
-}
-
-/* URL and header list for a deployment reached through provider p. */
+/* URL and headers for a deployment reached through provider p. */
 static int
 rt_prepare(struct rt_deploy *rd, const struct prov *p,
     const struct cfg_deploy *d, struct arena *a)
 {
-	const char	*key;
-	char		*base, *h;
-	size_t		 i;
-
 	rd->prov = p;
-	rd->hdrs = NULL;
-	rd->url = NULL;
-	rd->api_base = NULL;
-	if (p == NULL || p->start == NULL)
+	memset(&rd->tgt, 0, sizeof(rd->tgt));
+	if (p == NULL || p->ops == NULL)
 		return (LX_OK);
-	if ((base = prov_api_base(p, d, a)) == NULL)
-		return (LX_OK);	/* reported per request */
-	rd->api_base = base;
-	if ((rd->url = ar_printf(a, "%s/chat/completions", base)) == NULL)
-		return (LX_ERR);
-	rd->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	/* Large prompts must not wait for a 100-continue round trip. */
-	rd->hdrs = curl_slist_append(rd->hdrs, "Expect:");
-	if ((key = prov_api_key(p, d)) != NULL) {
-		if ((h = ar_printf(a, "Authorization: Bearer %s", key)) == NULL)
-			return (LX_ERR);
-		rd->hdrs = curl_slist_append(rd->hdrs, h);
-		explicit_bzero(h, strlen(h));
-	}
-	for (i = 0; i < d->nextra; i++)
-		if (strcmp(d->extra[i].key, "extra_headers") == 0 &&
-		    rt_extra_headers(rd, d->extra[i].json, a) != LX_OK)
-			return (LX_ERR);
-	if (d->organization != NULL) {
-		if ((h = ar_printf(a, "OpenAI-Organization: %s",
-		    d->organization)) == NULL)
-			return (LX_ERR);
-		rd->hdrs = curl_slist_append(rd->hdrs, h);
-	}
-	return (rd->hdrs != NULL ? LX_OK : LX_ERR);
+	return (p->ops->prepare(&rd->tgt, p, d, a));
 }
 
 /* The provider a deployment's model string names. */
@@ -208,6 +161,7 @@ rt_table_new(const struct cfg *c, struct arena *a)
 		return (NULL);
 	t->ar = a;
 	t->cfg = c;
+	t->strategy = rt_strategy_find(c->router.routing_strategy);
 	t->ndeploy = c->ndeploy;
 	t->deploy = ar_calloc(a, sizeof(*t->deploy) * (c->ndeploy + 1));
 	t->groups = ar_calloc(a, sizeof(*t->groups) * (c->ndeploy + 1));
@@ -262,8 +216,8 @@ rt_table_free(struct rt_table *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->ndeploy; i++) {
-		curl_slist_free_all(t->deploy[i].hdrs);
-		t->deploy[i].hdrs = NULL;
+		curl_slist_free_all(t->deploy[i].tgt.hdrs);
+		t->deploy[i].tgt.hdrs = NULL;
 	}
 }
 
@@ -280,8 +234,9 @@ rt_group_find(const struct rt_table *t, const char *name)
 
 /* simple-shuffle */
 static struct rt_deploy *
-rt_pick(const struct rt_group *g, struct wrk *w)
+rt_shuffle_pick(const struct rt_group *g, struct req *r)
 {
+	struct wrk		*w = r->w;
 	const struct cfg_deploy	*f = g->d[0]->cfg;
 	double			 tot = 0, x, wt;
 	size_t			 i;
@@ -309,6 +264,41 @@ rt_pick(const struct rt_group *g, struct wrk *w)
 			return (g->d[i]);
 	}
 	return (g->d[g->n - 1]);
+}
+
+/* Nothing counted: the weights are the config's. */
+static void
+rt_shuffle_release(struct rt_deploy *rd, struct req *r)
+{
+}
+
+/*
+ * Strategies llmux serves; the config's other names fall back to the
+ * first row until their issue lands (llmux.yaml(5) says so).
+ */
+static const struct rt_strategy rt_strategies[] = {
+	{ "simple-shuffle", rt_shuffle_pick, rt_shuffle_release },
+};
+
+const struct rt_strategy *
+rt_strategy_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; name != NULL && i < LX_NELEM(rt_strategies); i++)
+		if (strcmp(rt_strategies[i].name, name) == 0)
+			return (&rt_strategies[i]);
+	return (&rt_strategies[0]);
+}
+
+void
+rt_release(struct req *r)
+{
+	if (r->picked == NULL)
+		return;
+	r->picked->inflight--;
+	wrk_routes(r->w)->strategy->release(r->picked, r);
+	r->picked = NULL;
 }
 
 /* Fill the '*'s of a deployment's model with what the pattern captured. */
@@ -368,7 +358,7 @@ rt_run(struct req *r)
 
 		if (strcmp(wg->name, "*") == 0)
 			continue;
-		if (rt_glob(wg->name, name, cap, caplen, RT_MAXCAPS, &ncaps)) {
+		if (rt_match(wg->name, name, cap, caplen, RT_MAXCAPS, &ncaps)) {
 			g = wg;
 			break;
 		}
@@ -376,7 +366,7 @@ rt_run(struct req *r)
 		if (strchr(name, '/') == NULL && prov_infer(name) != NULL) {
 			snprintf(pv, sizeof(pv), "%s/%s", prov_infer(name),
 			    name);
-			if (rt_glob(wg->name, pv, cap, caplen, RT_MAXCAPS,
+			if (rt_match(wg->name, pv, cap, caplen, RT_MAXCAPS,
 			    &ncaps)) {
 				g = wg;
 				break;
@@ -407,15 +397,18 @@ rt_run(struct req *r)
 		    r->route, r->model);
 		return (LX_ERR);
 	}
-	rd = rt_pick(g, r->w);
+	rd = t->strategy->pick(g, r);
  picked:
+	/* A deployment named directly is a pick too: release counts it. */
+	rd->inflight++;
+	r->picked = rd;
 	r->dep = rd->cfg;
 	r->rd = rd;
 	if (!rd->cfg->wildcard) {
 		r->dep_model = rd->cfg->model;
 		r->prov = rd->prov;
 		r->up_model = rd->cfg->upstream_model;
-		r->api_base = rd->api_base;
+		r->api_base = rd->tgt.api_base;
 		return (LX_OK);
 	}
 	if ((r->dep_model = rt_fill(r, rd->cfg->model, cap, caplen, ncaps)) ==
@@ -423,23 +416,24 @@ rt_run(struct req *r)
 		return (LX_ERR);
 	r->prov = rt_provider(rd->cfg, r->dep_model, &up);
 	r->up_model = up;
-	r->api_base = rd->api_base;
+	r->api_base = rd->tgt.api_base;
 	if (r->prov != rd->prov) {
 		/* The request chose another provider: prepare it now. */
 		struct rt_deploy *tmp = ar_calloc(&r->ar, sizeof(*tmp));
 
 		if (tmp == NULL || rt_prepare(tmp, r->prov, rd->cfg,
 		    &r->ar) != LX_OK ||
-		    ar_cleanup(&r->ar, wrk_free_slist, tmp->hdrs) != LX_OK) {
+		    ar_cleanup(&r->ar, wrk_free_slist, tmp->tgt.hdrs) !=
+		    LX_OK) {
 			if (tmp != NULL)
-				curl_slist_free_all(tmp->hdrs);
+				curl_slist_free_all(tmp->tgt.hdrs);
 			err_reply(r, 500, "internal_server_error", NULL,
 			    "out of memory");
 			return (LX_ERR);
 		}
 		tmp->cfg = rd->cfg;
 		r->rd = tmp;
-		r->api_base = tmp->api_base;
+		r->api_base = tmp->tgt.api_base;
 	}
 	return (LX_OK);
 }

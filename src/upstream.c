@@ -15,7 +15,6 @@
 #include <event2/event_struct.h>
 
 #include "log.h"
-#include "req.h"
 #include "upstream.h"
 
 #define UP_POOL_MAX	256	/* idle easy handles kept for reuse */
@@ -43,7 +42,8 @@ static struct event_base	*up_base;
 static CURLM			*up_multi;
 static struct event		*up_timer;
 static struct up_call		*up_pool;
-static unsigned			 up_npool, up_nactive;
+static unsigned			 up_npool;
+static struct up_stats		 up_st;
 
 static void	up_check(void);
 
@@ -306,7 +306,8 @@ up_start(struct req *r, const struct up_ops *ops, const char *url,
 		c->idle_on = 1;
 		up_idle_touch(c);
 	}
-	up_nactive++;
+	up_st.active++;
+	up_st.started++;
 	return (c);
 }
 
@@ -316,31 +317,29 @@ up_abort(struct up_call *c)
 	if (c == NULL)
 		return;
 	curl_multi_remove_handle(up_multi, c->easy);
-	up_nactive--;
+	up_st.active--;
 	up_put(c);
 }
 
 /*
  * End a call: remove it from curl, hand the call back to the pool (which
- * may free it), then report.  The request learns the status through
- * r->up_status and finds r->up cleared: nothing may read the call after
- * up_put().
+ * may free it), then report with the status taken before: nothing may read
+ * the call after up_put().
  */
 static void
 up_finish(struct up_call *c, int code, const char *msg)
 {
 	struct req		*r = c->r;
 	const struct up_ops	*ops = c->ops;
+	long			 status = c->status;
 
 	curl_multi_remove_handle(up_multi, c->easy);
-	up_nactive--;
-	if (r != NULL) {
-		r->up_status = c->status;
-		r->up = NULL;
-	}
+	up_st.active--;
+	if (code != 0)
+		up_st.failed++;
 	up_put(c);
 	if (r != NULL)
-		ops->done(r, code, msg);
+		ops->done(r, code, status, msg);
 }
 
 long
@@ -349,10 +348,10 @@ up_status(struct up_call *c)
 	return (c->status);
 }
 
-unsigned
-up_active(void)
+const struct up_stats *
+up_stats(void)
 {
-	return (up_nactive);
+	return (&up_st);
 }
 
 static void

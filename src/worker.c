@@ -225,12 +225,7 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 		req_finish(r);
 	}
 	wrk_reap(-1, 0, w);
-	while (w->reqpool != NULL) {
-		struct req *r = w->reqpool;
-
-		w->reqpool = r->next_free;
-		req_destroy(r);
-	}
+	req_pool_free();
 	lsn_free(w);
 	rt_table_free(w->rt);
 	up_fini();

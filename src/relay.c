@@ -1,0 +1,294 @@
+/*
+ * relay.c: the upstream call every network provider shares.
+ *
+ * rly_start() asks the provider for the call (target, body), applies the
+ * timeout policy and hands the call to upstream.c.  Bytes come back through
+ * rly_data(): a whole body (a non-stream answer, or any error) is kept up
+ * to the response size cap; a 2xx stream is cut into SSE events, each
+ * translated by the provider and relayed at once, with the upstream paused
+ * while the client reads slowly.  When the call ends, rly_done() turns
+ * what happened into a struct rly_outcome (success, or LiteLLM's error
+ * class, status and message) and hands it to req_outcome(): the request
+ * decides what happens next, never the relay.
+ *
+ * Life cycle: one call per attempt; r->up is the call while it runs and
+ * NULL once upstream.c has reported its end.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+
+#include "arena.h"
+#include "cfg.h"
+#include "err.h"
+#include "prov.h"
+#include "relay.h"
+#include "req.h"
+#include "route.h"
+#include "upstream.h"
+
+/* Bytes waiting for a slow client before the upstream is paused. */
+#define RLY_BACKLOG_MAX	(256 * 1024)
+/* A whole body's cap when max_response_size_mb is unset. */
+#define RLY_BODY_MAX	(64 * 1024 * 1024)
+
+/* Request fields LiteLLM consumes itself and never forwards. */
+static const char *const rly_proxy_fields[] = {
+	"model", "mock_response", "mock_tool_calls", "metadata",
+	"litellm_metadata", "tags", "fallbacks", "context_window_fallbacks",
+	"content_policy_fallbacks", "num_retries", "timeout", "stream_timeout",
+	"disable_fallbacks", "caching", "cache", "api_key", "api_base",
+	"base_url", "api_version", "priority", "litellm_call_id",
+	"litellm_trace_id", "litellm_session_id", "user_config", "guardrails",
+	"proxy_server_request", "secret_fields", "max_retries",
+	"mock_testing_fallbacks", "mock_timeout", "drop_params",
+	"additional_drop_params", "input_cost_per_token",
+	"output_cost_per_token", "model_list", "spend_logs_metadata",
+	"extra_headers",	/* HTTP headers, sent by the provider */
+};
+
+int
+rly_is_proxy_field(const char *key, size_t klen)
+{
+	size_t	i;
+
+	for (i = 0; i < LX_NELEM(rly_proxy_fields); i++)
+		if (strlen(rly_proxy_fields[i]) == klen &&
+		    memcmp(rly_proxy_fields[i], key, klen) == 0)
+			return (1);
+	return (0);
+}
+
+long
+rly_ms(double s)
+{
+	/* (long)(s * 1000) is 0 below 1 ms and undefined past LONG_MAX. */
+	if (!(s * 1000 >= 1))
+		return (1);
+	if (s * 1000 >= (double)(LONG_MAX / 2))
+		return (LONG_MAX / 2);
+	return ((long)(s * 1000));
+}
+
+static void
+rly_header(struct req *r, const char *line, size_t n)
+{
+	/* Only the values a client acts on are kept: retry-after. */
+	if (n > 12 && strncasecmp(line, "retry-after:", 12) == 0) {
+		const char	*v = line + 12;
+		size_t		 l = n - 12;
+
+		while (l > 0 && (*v == ' ' || *v == '\t'))
+			v++, l--;
+		while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == '\n'))
+			l--;
+		r->retry_after = ar_strndup(&r->ar, v, l);
+	}
+}
+
+/* One SSE event of a 2xx stream: translated, framed, queued for flush. */
+static int
+rly_event(void *arg, const char *data, size_t n)
+{
+	struct req	*r = arg;
+
+	evbuffer_add(r->out, "data: ", 6);
+	if (r->prov->ops->event(r, r->out, data, n) != LX_OK)
+		return (LX_ERR);
+	evbuffer_add(r->out, "\n\n", 2);
+	return (LX_OK);
+}
+
+static int
+rly_data(struct req *r, const char *p, size_t n)
+{
+	long	status = up_status(r->up);
+
+	if (r->ev == NULL)
+		return (-1);
+	if (status < 200 || status > 299 || !r->stream) {
+		/* Whole bodies: a non-stream answer or any error. */
+		if (evbuffer_get_length(r->up_body) + n > RLY_BODY_MAX)
+			return (-1);
+		evbuffer_add(r->up_body, p, n);
+		return (0);
+	}
+	/*
+	 * A client reading slower than the upstream sends: stop taking
+	 * bytes (curl pauses the transfer, TCP pushes back upstream) until
+	 * what waits for the client has drained.  Memory per stream stays
+	 * bounded whatever the client does.
+	 */
+	if (r->state == RS_STREAMING &&
+	    req_client_backlog(r) > RLY_BACKLOG_MAX)
+		return (1);
+	req_keepalive_touch(r);
+	req_stream_start(r);
+	if (strm_feed(&r->sse, p, n, rly_event, r) != LX_OK)
+		return (-1);
+	if (r->sse.done && !r->sse_done_sent) {
+		evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+		r->sse_done_sent = 1;
+	}
+	req_stream_flush(r);
+	return (0);
+}
+
+/* The call failed: r->oc gets LiteLLM's status, class and message. */
+static void
+rly_fail(struct req *r, int code, const char *cmsg, long st)
+{
+	struct rly_outcome	*o = &r->oc;
+	const char		*tag = r->prov->tag;
+	size_t			 n;
+
+	o->ok = 0;
+	if (code == CURLE_OPERATION_TIMEDOUT) {
+		o->status = 408;
+		o->cls = "Timeout";
+		o->msg = ar_printf(&r->ar, "litellm.Timeout: APITimeoutError - "
+		    "Request timed out. Error_str: Request timed out. - "
+		    "timeout value=%.1f, time taken=%.1f seconds", r->timeout,
+		    (double)(r->t_up1 - r->t_up0) / 1e9);
+		return;
+	}
+	if (code != CURLE_OK) {
+		o->status = 500;
+		o->cls = "APIConnectionError";
+		o->type = "internal_server_error";
+		o->msg = o->sent ? ar_printf(&r->ar,
+		    "litellm.APIConnectionError: %s - upstream stream broken: "
+		    "%s", tag, cmsg) : ar_printf(&r->ar,
+		    "litellm.APIConnectionError: APIConnectionError: %s - %s",
+		    tag, cmsg);
+		return;
+	}
+	/* An upstream error status: passed through, with its message. */
+	o->status = st >= 400 && st <= 599 ? (int)st : 502;
+	o->cls = err_class((int)st);
+	o->msg = NULL;
+	n = evbuffer_get_length(r->up_body);
+	r->prov->ops->error(r, o, (const char *)evbuffer_pullup(r->up_body,
+	    -1), n);
+	o->msg = ar_printf(&r->ar, "litellm.%s: %s: %s - %s", o->cls, o->cls,
+	    tag, o->msg != NULL ? o->msg : "");
+}
+
+static void
+rly_done(struct req *r, int code, long st, const char *cmsg)
+{
+	struct rly_outcome	*o = &r->oc;
+	size_t			 n;
+
+	r->up = NULL;		/* upstream.c has taken the call back */
+	r->up_status = st;
+	r->t_up1 = req_now();
+	memset(o, 0, sizeof(*o));
+	o->up_status = st;
+	o->retry_after = r->retry_after;
+	o->sent = r->state == RS_STREAMING;
+	if (r->ev == NULL) {
+		req_outcome(r);		/* the client is gone */
+		return;
+	}
+	if (code != CURLE_OK || st < 200 || st > 299) {
+		rly_fail(r, code, cmsg, st);
+		req_outcome(r);
+		return;
+	}
+	o->ok = 1;
+	o->status = 200;
+	if (r->stream) {
+		/* A clean end without [DONE]: clients still need one. */
+		if (!r->sse_done_sent) {
+			evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+			r->sse_done_sent = 1;
+		}
+		req_outcome(r);
+		return;
+	}
+	n = evbuffer_get_length(r->up_body);
+	if (r->prov->ops->response(r, r->out,
+	    (const char *)evbuffer_pullup(r->up_body, -1), n) != LX_OK) {
+		evbuffer_drain(r->out, evbuffer_get_length(r->out));
+		o->ok = 0;
+		o->status = 500;
+		o->cls = "APIError";
+		o->type = "internal_server_error";
+		o->msg = ar_printf(&r->ar, "litellm.APIError: APIError: %s - "
+		    "upstream answered with invalid JSON", r->prov->tag);
+	}
+	req_outcome(r);
+}
+
+static const struct up_ops rly_ops = { rly_header, rly_data, rly_done };
+
+/*
+ * The timeout policy: the request's own timeout, else the deployment's,
+ * the router's, then litellm_settings.request_timeout (6000 s).  A stream
+ * is bounded by stream_timeout per piece, not as a whole: it may run for
+ * minutes.  Sets r->timeout (what messages report) and the two limits.
+ */
+static void
+rly_timeouts(struct req *r, long *total_ms, long *idle_ms)
+{
+	const struct cfg	*c = r->cfg;
+	const struct cfg_deploy	*d = r->dep;
+	double			 t, st;
+
+	t = d->timeout > 0 ? d->timeout : c->router.timeout > 0 ?
+	    c->router.timeout : c->litellm.request_timeout;
+	if (r->req_timeout > 0)
+		t = r->req_timeout;
+	r->timeout = t;
+	*total_ms = t > 0 ? rly_ms(t) : 0;
+	*idle_ms = 0;
+	if (r->stream) {
+		st = d->stream_timeout > 0 ? d->stream_timeout :
+		    c->router.stream_timeout > 0 ? c->router.stream_timeout : t;
+		r->timeout = st;
+		*idle_ms = st > 0 ? rly_ms(st) : 0;
+		*total_ms = 0;
+	}
+}
+
+int
+rly_start(struct req *r)
+{
+	const struct prov_ops	*ops = r->prov->ops;
+	struct prov_call	 call;
+	long			 total, idle;
+
+	if (r->rd->tgt.url == NULL) {
+		err_reply(r, 400, "invalid_request_error", NULL,
+		    "litellm.BadRequestError: %s: api_base is required for "
+		    "model=%s", r->prov->name, r->dep_model);
+		return (LX_ERR);
+	}
+	memset(&call, 0, sizeof(call));
+	/* A recycled request keeps its buffers. */
+	if (ops->target(r, &call) != LX_OK || ops->body(r, &call) != LX_OK ||
+	    (r->up_body == NULL && (r->up_body = evbuffer_new()) == NULL) ||
+	    (r->out == NULL && (r->out = evbuffer_new()) == NULL)) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
+		return (LX_ERR);
+	}
+	rly_timeouts(r, &total, &idle);
+	r->t_up0 = req_now();
+	r->up = up_start(r, &rly_ops, call.url, call.hdrs, call.body,
+	    call.blen, total, idle);
+	if (r->up == NULL) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "cannot start the upstream call");
+		return (LX_ERR);
+	}
+	if (r->stream)
+		req_keepalive_start(r);
+	return (LX_AGAIN);
+}
