@@ -50,8 +50,6 @@ void	wrk_main(const struct cfg *, int lfd, int ctlfd, unsigned gen)
 /* A 64-bit random number (xorshift128+, seeded from getrandom). */
 uint64_t wrk_random(struct wrk *);
 const struct rt_table *wrk_routes(struct wrk *);
-/* Cleanup helper for curl header lists owned by an arena. */
-void	wrk_free_slist(void *);
 void	wrk_count_error(struct wrk *, int status);
 /* Track r as in flight / queue it to be freed after this loop pass. */
 void	wrk_track(struct wrk *, struct req *);

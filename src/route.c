@@ -208,6 +208,22 @@ rt_table_new(const struct cfg *c, struct arena *a)
 	return (NULL);
 }
 
+/*
+ * Free a header list after wiping it: curl keeps its own copy of every
+ * line, the provider key's included, and free() does not clear memory.
+ * Also the arena cleanup of a per-request list.
+ */
+static void
+rt_slist_free(void *arg)
+{
+	struct curl_slist	*l;
+
+	for (l = arg; l != NULL; l = l->next)
+		if (l->data != NULL)
+			explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(arg);
+}
+
 void
 rt_table_free(struct rt_table *t)
 {
@@ -216,7 +232,7 @@ rt_table_free(struct rt_table *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->ndeploy; i++) {
-		curl_slist_free_all(t->deploy[i].tgt.hdrs);
+		rt_slist_free(t->deploy[i].tgt.hdrs);
 		t->deploy[i].tgt.hdrs = NULL;
 	}
 }
@@ -423,10 +439,10 @@ rt_run(struct req *r)
 
 		if (tmp == NULL || rt_prepare(tmp, r->prov, rd->cfg,
 		    &r->ar) != LX_OK ||
-		    ar_cleanup(&r->ar, wrk_free_slist, tmp->tgt.hdrs) !=
+		    ar_cleanup(&r->ar, rt_slist_free, tmp->tgt.hdrs) !=
 		    LX_OK) {
 			if (tmp != NULL)
-				curl_slist_free_all(tmp->tgt.hdrs);
+				rt_slist_free(tmp->tgt.hdrs);
 			err_reply(r, 500, "internal_server_error", NULL,
 			    "out of memory");
 			return (LX_ERR);

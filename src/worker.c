@@ -53,12 +53,6 @@ wrk_routes(struct wrk *w)
 }
 
 void
-wrk_free_slist(void *arg)
-{
-	curl_slist_free_all(arg);
-}
-
-void
 wrk_count_error(struct wrk *w, int status)
 {
 	if (status >= 500)

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 
 #include "arena.h"
 #include "cfg.h"
@@ -216,4 +218,58 @@ Test(route, api_base_shown_without_query)
 	cr_assert_str_eq(r->api_base, "http://e/v1");
 	cr_assert_str_eq(r->rd->tgt.url, "http://e/v1/chat/completions");
 	tr_done(r);
+}
+
+/*
+ * The provider key lives in curl's copy of the header list too: freeing
+ * the table must not hand a block still holding it back to malloc.
+ * curl's allocator hooks see every block curl frees.
+ */
+#define TK_KEY	"sk-route-unit-secret-4242"
+
+static int	tk_leaked;
+
+static void
+tk_free(void *p)
+{
+	if (p != NULL && memmem(p, malloc_usable_size(p), TK_KEY,
+	    strlen(TK_KEY)) != NULL)
+		tk_leaked++;
+	free(p);
+}
+
+Test(route_key, wiped_from_curl_header_list)
+{
+	struct cfg_diags	 d;
+	struct cfg		*c;
+	struct arena		 a;
+	struct rt_table		*t;
+	char			 dir[] = "/tmp/llmux-route-XXXXXX", path[600];
+	FILE			*f;
+
+	/* Before any other curl call in this (forked) test process. */
+	cr_assert_eq(curl_global_init_mem(CURL_GLOBAL_NOTHING, malloc, tk_free,
+	    realloc, strdup, calloc), CURLE_OK);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("model_list:\n  - model_name: m\n    litellm_params:\n"
+	    "      model: openai/m\n      api_base: http://h/v1\n"
+	    "      api_key: " TK_KEY "\n", f);
+	fclose(f);
+	cfg_diags_init(&d);
+	c = cfg_load(path, &d);
+	cfg_diags_free(&d);
+	unlink(path);
+	rmdir(dir);
+	cr_assert_not_null(c);
+	ar_init(&a, 0);
+	cr_assert_not_null(t = rt_table_new(c, &a));
+	cr_assert_not_null(t->deploy[0].tgt.hdrs);
+	rt_table_free(t);
+	cr_assert_eq(tk_leaked, 0, "%d freed curl blocks held the key",
+	    tk_leaked);
+	ar_free(&a);
+	cfg_free(c);
+	curl_global_cleanup();
 }
