@@ -202,14 +202,34 @@ int
 prov_target_base(struct prov_target *t, const char *base, const char *path,
     struct arena *a)
 {
-	const char	*q;
+	const char	*q, *auth, *at, *e;
 	size_t		 n;
 
-	q = strchr(base, '?');
-	n = q != NULL ? (size_t)(q - base) : strlen(base);
-	t->url = ar_printf(a, "%s%s", base, path);
-	/* The query string may carry a key (?key=...): never shown. */
-	t->api_base = ar_strndup(a, base, n);
+	/* The query (and a fragment, which no server sees) end the base. */
+	n = strcspn(base, "?#");
+	q = base[n] == '?' ? base + n : "";
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if ((e = strchr(q, '#')) == NULL)
+		e = q + strlen(q);
+	/* Kept upstream: the query may be how the server takes its key. */
+	t->url = ar_printf(a, "%.*s%s%.*s", (int)n, base, path,
+	    (int)(e - q), q);
+	/*
+	 * Shown to every client: neither the query (?key=...) nor the
+	 * userinfo (user:password@) of the authority.
+	 */
+	auth = strstr(base, "://");
+	auth = auth != NULL && (size_t)(auth - base) < n ? auth + 3 : base;
+	at = NULL;
+	for (e = auth; e < base + n && *e != '/'; e++)
+		if (*e == '@')
+			at = e;
+	if (at != NULL)
+		t->api_base = ar_printf(a, "%.*s%.*s", (int)(auth - base),
+		    base, (int)(base + n - (at + 1)), at + 1);
+	else
+		t->api_base = ar_strndup(a, base, n);
 	return (t->url != NULL && t->api_base != NULL ? LX_OK : LX_ERR);
 }
 

@@ -220,6 +220,25 @@ Test(route, api_base_shown_without_query)
 	tr_done(r);
 }
 
+Test(route, target_url_keeps_query_last_and_hides_userinfo)
+{
+	struct prov_target	 t;
+	struct arena		 a;
+
+	ar_init(&a, 0);
+	memset(&t, 0, sizeof(t));
+	cr_assert_eq(prov_target_base(&t, "https://u:p@h.example:8443/v1/?key=k"
+	    "&x=1#frag", "/chat/completions", &a), LX_OK);
+	cr_assert_str_eq(t.url,
+	    "https://u:p@h.example:8443/v1/chat/completions?key=k&x=1");
+	cr_assert_str_eq(t.api_base, "https://h.example:8443/v1");
+	/* An '@' in the path is no userinfo. */
+	cr_assert_eq(prov_target_base(&t, "http://h/a@b", "/c", &a), LX_OK);
+	cr_assert_str_eq(t.api_base, "http://h/a@b");
+	cr_assert_str_eq(t.url, "http://h/a@b/c");
+	ar_free(&a);
+}
+
 /*
  * The provider key lives in curl's copy of the header list too: freeing
  * the table must not hand a block still holding it back to malloc.
