@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "err.h"
+#include "log.h"
 #include "prov.h"
 #include "relay.h"
 #include "req.h"
@@ -139,6 +140,36 @@ rly_data(struct req *r, const char *p, size_t n)
 	return (0);
 }
 
+/*
+ * An upstream may echo what it was sent (the Authorization header) in its
+ * error: the deployment's key never goes on to the client or the log.
+ */
+static const char *
+rly_redact(struct req *r, const char *msg)
+{
+	const char	*key = r->rd->tgt.key, *p, *hit;
+	char		 mask[64];
+	struct evbuffer	*b;
+	size_t		 klen;
+	char		*out;
+
+	if (msg == NULL || key == NULL || (klen = strlen(key)) < 8 ||
+	    strstr(msg, key) == NULL)
+		return (msg);
+	log_redact(key, mask, sizeof(mask));
+	if ((b = evbuffer_new()) == NULL)
+		return ("upstream error (its text held the key)");
+	for (p = msg; (hit = strstr(p, key)) != NULL; p = hit + klen) {
+		evbuffer_add(b, p, (size_t)(hit - p));
+		evbuffer_add(b, mask, strlen(mask));
+	}
+	evbuffer_add(b, p, strlen(p));
+	out = ar_strndup(&r->ar, (const char *)evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+	evbuffer_free(b);
+	return (out != NULL ? out : "upstream error (its text held the key)");
+}
+
 /* The call failed: r->oc gets LiteLLM's status, class and message. */
 static void
 rly_fail(struct req *r, int code, const char *cmsg, long st)
@@ -175,8 +206,8 @@ rly_fail(struct req *r, int code, const char *cmsg, long st)
 	n = evbuffer_get_length(r->up_body);
 	r->prov->ops->error(r, o, (const char *)evbuffer_pullup(r->up_body,
 	    -1), n);
-	o->msg = ar_printf(&r->ar, "litellm.%s: %s: %s - %s", o->cls, o->cls,
-	    tag, o->msg != NULL ? o->msg : "");
+	o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: %s: %s - %s",
+	    o->cls, o->cls, tag, o->msg != NULL ? o->msg : ""));
 }
 
 static void
