@@ -98,6 +98,7 @@ struct req {
 	unsigned		 hdrs_added:1;	/* x-litellm-* are in place */
 	unsigned		 ka_on:1;	/* ka is set up */
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
+	unsigned		 up_too_big:1;	/* body over max_response_size_mb */
 };
 
 /* Run the stage sequence from the start (auth, parse, route, provider). */

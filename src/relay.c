@@ -15,6 +15,7 @@
  * NULL once upstream.c has reported its end.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 
 /* Bytes waiting for a slow client before the upstream is paused. */
 #define RLY_BACKLOG_MAX	(256 * 1024)
-/* A whole body's cap when max_response_size_mb is unset. */
+/* A whole body's cap when general_settings.max_response_size_mb is unset. */
 #define RLY_BODY_MAX	(64 * 1024 * 1024)
 
 /* Request fields LiteLLM consumes itself and never forwards. */
@@ -105,6 +106,19 @@ rly_event(void *arg, const char *data, size_t n)
 	return (LX_OK);
 }
 
+/* The largest whole body (a non-stream answer, an error) kept. */
+static size_t
+rly_body_max(const struct req *r)
+{
+	double	mb = r->cfg->general.max_response_size_mb;
+
+	if (!(mb > 0))
+		return (RLY_BODY_MAX);
+	if (mb * 1024 * 1024 >= (double)(SIZE_MAX / 2))
+		return (SIZE_MAX / 2);
+	return ((size_t)(mb * 1024 * 1024));
+}
+
 static int
 rly_data(struct req *r, const char *p, size_t n)
 {
@@ -114,8 +128,10 @@ rly_data(struct req *r, const char *p, size_t n)
 		return (-1);
 	if (status < 200 || status > 299 || !r->stream) {
 		/* Whole bodies: a non-stream answer or any error. */
-		if (evbuffer_get_length(r->up_body) + n > RLY_BODY_MAX)
+		if (evbuffer_get_length(r->up_body) + n > rly_body_max(r)) {
+			r->up_too_big = 1;
 			return (-1);
+		}
 		evbuffer_add(r->up_body, p, n);
 		return (0);
 	}
@@ -179,6 +195,17 @@ rly_fail(struct req *r, int code, const char *cmsg, long st)
 	size_t			 n;
 
 	o->ok = 0;
+	if (r->up_too_big) {
+		o->status = 500;
+		o->cls = "APIError";
+		o->type = "internal_server_error";
+		o->msg = ar_printf(&r->ar, "litellm.APIError: APIError: %s - "
+		    "upstream response is larger than max_response_size_mb "
+		    "(%g MB)", tag, r->cfg->general.max_response_size_mb > 0 ?
+		    r->cfg->general.max_response_size_mb :
+		    (double)RLY_BODY_MAX / (1024 * 1024));
+		return;
+	}
 	if (code == CURLE_OPERATION_TIMEDOUT) {
 		o->status = 408;
 		o->cls = "Timeout";
