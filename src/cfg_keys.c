@@ -770,8 +770,11 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(general.max_request_size_mb), NN | CFG_LIVE, 0, NULL,
 	    "Largest request body in MB; a larger one gets 413." },
 	{ "general_settings.max_response_size_mb", CFG_T_NUM, NULL,
-	    CFG_C(general.max_response_size_mb), NN, 0, NULL,
-	    "Largest upstream response body in MB." },
+	    CFG_C(general.max_response_size_mb), NN | CFG_LIVE, 0, NULL,
+	    "Largest upstream response body in MB that llmux keeps whole (an "
+	    "answer without stream, or an error), 64 when unset; a larger one "
+	    "is answered 500, while streams are relayed as they arrive and "
+	    "are not bounded by it." },
 	{ "general_settings.max_parallel_requests", CFG_T_INT, NULL,
 	    CFG_C(general.max_parallel_requests), NN, 0, NULL,
 	    "Requests a key may have in flight when the key does not say." },
