@@ -44,6 +44,9 @@ enum req_kind {
 };
 
 #define REQ_MAXMEM	64	/* top-level request members indexed */
+/* A request's timeout (body or x-litellm-timeout), in seconds. */
+#define REQ_TIMEOUT_MIN	0.001
+#define REQ_TIMEOUT_MAX	1e9
 #define REQ_IDLEN	80
 
 struct req {

@@ -514,6 +514,7 @@ lsn_parse_chat(struct req *r)
 	const struct js_mem	*m;
 	struct js_mem		 so[8];
 	const char		*v, *route = r->route;
+	char			*e;
 	size_t			 n, nall, errpos;
 	double			 d;
 
@@ -568,12 +569,22 @@ lsn_parse_chat(struct req *r)
 	    LX_NELEM(so), &n, NULL, NULL) == LX_OK &&
 	    (m = js_find(so, n, "include_usage")) != NULL)
 		r->include_usage = m->type == JS_TRUE;
+	/* Outside the range curl's milliseconds would mean no timeout. */
 	if ((m = js_find(r->mem, r->nmem, "timeout")) != NULL &&
-	    js_number(m, &d) == LX_OK && d > 0)
-		r->req_timeout = d;
-	else if ((v = evhttp_find_header(h, "x-litellm-timeout")) != NULL &&
-	    (d = atof(v)) > 0)
-		r->req_timeout = d;
+	    js_number(m, &d) == LX_OK)
+		v = NULL;
+	else if ((v = evhttp_find_header(h, "x-litellm-timeout")) == NULL ||
+	    (d = strtod(v, &e), e == v || *e != '\0'))
+		return (LX_OK);
+	if (!(d >= REQ_TIMEOUT_MIN && d <= REQ_TIMEOUT_MAX)) {
+		err_reply(r, 400, "invalid_request_error", "timeout",
+		    "%s: timeout must be between %g and %.0f seconds, got %.*s",
+		    route, REQ_TIMEOUT_MIN, REQ_TIMEOUT_MAX,
+		    v != NULL ? 64 : (int)(m->vlen < 64 ? m->vlen : 64),
+		    v != NULL ? v : m->val);
+		return (LX_ERR);
+	}
+	r->req_timeout = d;
 	return (LX_OK);
 }
 
