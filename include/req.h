@@ -102,6 +102,7 @@ struct req {
 	unsigned		 ka_on:1;	/* ka is set up */
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
 	unsigned		 up_too_big:1;	/* body over max_response_size_mb */
+	unsigned		 err_logged:1;	/* err_reply: logged already */
 };
 
 /* Run the stage sequence from the start (auth, parse, route, provider). */

@@ -13,6 +13,7 @@
 #define ROUTE_H
 
 #include <stddef.h>
+#include <event2/event_struct.h>
 
 #include "llmux.h"
 #include "prov.h"
@@ -21,12 +22,24 @@ struct curl_slist;
 
 #define RT_MAXCAPS	8
 
+/*
+ * A deployment's failed calls in the current one-second window: req.c
+ * logs the first whole and the others as one line when the window ends.
+ */
+struct rt_fails {
+	struct event		 ev;		/* ends the window */
+	unsigned		 n;		/* failures not logged whole */
+	unsigned		 on:1;		/* a window is open: ev pending */
+	unsigned		 assigned:1;	/* ev is set up */
+};
+
 /* A worker's view of one deployment. */
 struct rt_deploy {
 	const struct cfg_deploy	*cfg;
 	const struct prov	*prov;		/* NULL: provider unknown */
 	struct prov_target	 tgt;		/* URL, headers, shown api_base */
 	unsigned		 inflight;	/* picked, not yet released */
+	struct rt_fails		 fails;
 };
 
 struct rt_group;

@@ -88,8 +88,10 @@ err_reply(struct req *r, int status, const char *type, const char *param,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	log_msg(status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO, r->id,
-	    "%s %d: %s", r->route, status, msg);
+	/* An upstream failure the caller logged, or counted, already. */
+	log_msg(r->err_logged ? LOG_LVL_DEBUG : status >= 500 ?
+	    LOG_LVL_WARN : LOG_LVL_INFO, r->id, "%s %d: %s", r->route,
+	    status, msg);
 	wrk_count_error(r->w, status);
 	if (r->ev == NULL || r->state == RS_DONE)
 		goto done;

@@ -144,6 +144,54 @@ req_decide(struct req *r, const struct rly_outcome *o)
 	return (REQ_REPLY);
 }
 
+static const struct timeval	req_fail_window = { 1, 0 };
+
+/* A deployment's window is over: the failures it counted, in one line. */
+static void
+req_fails_close(evutil_socket_t fd, short what, void *arg)
+{
+	struct rt_deploy	*d = arg;
+
+	if (d->fails.n == 0) {
+		d->fails.on = 0;
+		return;
+	}
+	log_msg(LOG_LVL_WARN, NULL, "deployment %s (%s): %u more upstream "
+	    "failures in the last second", d->cfg->model_name, d->cfg->model,
+	    d->fails.n);
+	d->fails.n = 0;
+	/* Still failing, most likely: count the next second too. */
+	evtimer_add(&d->fails.ev, &req_fail_window);
+}
+
+/*
+ * Log a failed upstream call once per deployment and second: a down
+ * upstream must not turn every request into a warning line.  The first
+ * of a window is logged whole, the rest counted for req_fails_close().
+ */
+static void
+req_log_failure(struct req *r, const struct rly_outcome *o)
+{
+	struct rt_deploy	*d = r->picked;
+
+	if (d == NULL)
+		return;		/* err_reply logs it as usual */
+	r->err_logged = 1;
+	if (d->fails.on) {
+		d->fails.n++;
+		return;
+	}
+	if (!d->fails.assigned) {
+		evtimer_assign(&d->fails.ev, r->w->base, req_fails_close, d);
+		d->fails.assigned = 1;
+	}
+	d->fails.on = 1;
+	d->fails.n = 0;
+	evtimer_add(&d->fails.ev, &req_fail_window);
+	log_msg(o->status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO, r->id,
+	    "%s %d: %s", r->route, o->status, o->msg);
+}
+
 /* A 2xx answer is in r->out: the end of a stream, or a whole body. */
 static void
 req_reply_ok(struct req *r)
@@ -179,6 +227,7 @@ req_outcome(struct req *r)
 		req_reply_ok(r);
 		return;
 	}
+	req_log_failure(r, o);
 	err_reply(r, o->status, o->type, NULL, "%s",
 	    o->msg != NULL ? o->msg : "upstream call failed");
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <event2/event.h>
 
 #include "arena.h"
 #include "cfg.h"
@@ -232,6 +233,8 @@ rt_table_free(struct rt_table *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->ndeploy; i++) {
+		if (t->deploy[i].fails.on)
+			evtimer_del(&t->deploy[i].fails.ev);
 		rt_slist_free(t->deploy[i].tgt.hdrs);
 		t->deploy[i].tgt.hdrs = NULL;
 	}
