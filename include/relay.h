@@ -39,7 +39,5 @@ int	rly_start(struct req *) LX_MUSTCHECK;
  * consumes itself and never forwards (metadata, fallbacks, api_key...)?
  */
 int	rly_is_proxy_field(const char *key, size_t klen);
-/* Seconds to whole milliseconds for curl, at least 1, never overflowing. */
-long	rly_ms(double s);
 
 #endif

@@ -146,8 +146,6 @@ const char *req_model_quoted(struct req *);
 size_t	req_client_backlog(struct req *);
 /* Send what r->out holds as one HTTP chunk. */
 void	req_stream_flush(struct req *);
-/* Add the x-litellm-* headers that are known at this point. */
-void	req_add_headers(struct req *, int final);
 /* Monotonic clock in ns. */
 uint64_t req_now(void);
 

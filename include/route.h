@@ -78,24 +78,15 @@ struct rt_table {
 struct rt_table	*rt_table_new(const struct cfg *, struct arena *);
 /* Release what the arena does not own (curl header lists). */
 void		 rt_table_free(struct rt_table *);
-/* The group named exactly name, or NULL. */
-const struct rt_group *rt_group_find(const struct rt_table *, const char *);
 /*
  * Match s against a model_name pattern the way LiteLLM's regex does
  * (anchored at the start, each '*' a greedy capture).  On a match returns
- * 1 and fills caps (start, length pairs); 0 otherwise.  Only rt_match()
- * calls it.
- */
-int		 rt_glob(const char *pat, const char *s, const char **cap,
-		    size_t *caplen, size_t maxcaps, size_t *ncaps);
-/*
- * The one place routing matches a model name against a wildcard
- * model_name; same contract as rt_glob().
+ * 1 and fills caps (start, length pairs); 0 otherwise.  The only entry to
+ * the matcher (route.c's static rt_glob() today): swapping the matcher
+ * changes this function's body and nothing else.
  */
 int		 rt_match(const char *pat, const char *s, const char **cap,
 		    size_t *caplen, size_t maxcaps, size_t *ncaps);
-/* The strategy named name; simple-shuffle for names not served yet. */
-const struct rt_strategy *rt_strategy_find(const char *name);
 /*
  * The route stage: sets r->dep, r->rd, r->prov, r->up_model and takes a
  * pick of the table's strategy; replies on error.

@@ -66,7 +66,8 @@ rly_is_proxy_field(const char *key, size_t klen)
 	return (0);
 }
 
-long
+/* Seconds to whole milliseconds for curl, at least 1, never overflowing. */
+static long
 rly_ms(double s)
 {
 	/* (long)(s * 1000) is 0 below 1 ms and undefined past LONG_MAX. */

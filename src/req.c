@@ -263,7 +263,8 @@ req_hdr_ms(struct evkeyvalq *h, const char *name, uint64_t ns)
 	evhttp_add_header(h, name, buf);
 }
 
-void
+/* Add the x-litellm-* headers that are known at this point. */
+static void
 req_add_headers(struct req *r, int final)
 {
 	struct evkeyvalq	*h;

@@ -26,6 +26,8 @@
 #include "route.h"
 #include "worker.h"
 
+static const struct rt_strategy *rt_strategy_find(const char *);
+
 static uint64_t
 rt_hash(const char *s)
 {
@@ -36,14 +38,7 @@ rt_hash(const char *s)
 	return (h);
 }
 
-int
-rt_match(const char *pat, const char *s, const char **cap, size_t *caplen,
-    size_t maxcaps, size_t *ncaps)
-{
-	return (rt_glob(pat, s, cap, caplen, maxcaps, ncaps));
-}
-
-int
+static int
 rt_glob(const char *pat, const char *s, const char **cap, size_t *caplen,
     size_t maxcaps, size_t *ncaps)
 {
@@ -88,6 +83,13 @@ rt_glob(const char *pat, const char *s, const char **cap, size_t *caplen,
 	}
 	*ncaps = nc;
 	return (1);
+}
+
+int
+rt_match(const char *pat, const char *s, const char **cap, size_t *caplen,
+    size_t maxcaps, size_t *ncaps)
+{
+	return (rt_glob(pat, s, cap, caplen, maxcaps, ncaps));
 }
 
 /* Count of non-'*' characters: LiteLLM sorts patterns by length. */
@@ -240,7 +242,8 @@ rt_table_free(struct rt_table *t)
 	}
 }
 
-const struct rt_group *
+/* The group named exactly name, or NULL. */
+static const struct rt_group *
 rt_group_find(const struct rt_table *t, const char *name)
 {
 	size_t	b = rt_hash(name) & (t->nbuckets - 1);
@@ -299,7 +302,8 @@ static const struct rt_strategy rt_strategies[] = {
 	{ "simple-shuffle", rt_shuffle_pick, rt_shuffle_release },
 };
 
-const struct rt_strategy *
+/* The strategy named name; simple-shuffle for names not served yet. */
+static const struct rt_strategy *
 rt_strategy_find(const char *name)
 {
 	size_t	i;
