@@ -51,11 +51,12 @@ struct up_call *up_start(struct req *r, const struct up_ops *ops,
 void	up_abort(struct up_call *);
 /* HTTP status of the call so far (0 before the status line). */
 long	up_status(struct up_call *);
-/* Counters of this worker's calls, for /metrics. */
+/*
+ * This worker's upstream counters, all in one place for /metrics to read
+ * (nothing reads them before it lands).
+ */
 struct up_stats {
 	unsigned	 active;	/* transfers in progress */
-	unsigned long	 started;	/* calls started */
-	unsigned long	 failed;	/* ended with a transport error */
 };
 const struct up_stats *up_stats(void);
 

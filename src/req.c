@@ -141,6 +141,12 @@ req_decide(struct req *r, const struct rly_outcome *o)
 {
 	if (o->ok || o->sent)
 		return (REQ_REPLY);
+	/*
+	 * Here num_retries (same group, o->cls retryable, honouring
+	 * o->retry_after) answers REQ_RETRY and fallbacks REQ_FALLBACK; the
+	 * caller then releases the pick (rt_release is idempotent) and runs
+	 * the stages again from RS_ROUTE.
+	 */
 	return (REQ_REPLY);
 }
 

@@ -307,7 +307,6 @@ up_start(struct req *r, const struct up_ops *ops, const char *url,
 		up_idle_touch(c);
 	}
 	up_st.active++;
-	up_st.started++;
 	return (c);
 }
 
@@ -335,8 +334,6 @@ up_finish(struct up_call *c, int code, const char *msg)
 
 	curl_multi_remove_handle(up_multi, c->easy);
 	up_st.active--;
-	if (code != 0)
-		up_st.failed++;
 	up_put(c);
 	if (r != NULL)
 		ops->done(r, code, status, msg);
