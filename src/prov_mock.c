@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 
 #include "arena.h"
 #include "err.h"
