@@ -210,14 +210,16 @@ void		 cfg_diags_init(struct cfg_diags *);
 void		 cfg_diags_free(struct cfg_diags *);
 
 /*
- * The key table, for the man page generator and --help-config: one row per
- * known key, in document order.  Terminated by a row with path == NULL.
+ * The key table as documentation, for whoever prints the running config:
+ * one row per known key, in document order.  Terminated by a row with
+ * path == NULL.  Built once and kept; NULL when out of memory.
  */
 struct cfg_keydoc {
 	const char	*path;		/* "router_settings.routing_strategy" */
 	const char	*type;		/* "string", "integer", ... */
 	const char	*def;		/* default, as text; NULL: none */
 	const char	*doc;		/* one sentence */
+	int		 restart;	/* a reload does not change it */
 };
 const struct cfg_keydoc	*cfg_keydocs(void);
 
@@ -279,6 +281,9 @@ enum cfg_special {
 #define CFG_STRICT	0x08	/* must be a YAML string, not 1234 or true */
 #define CFG_LIVE	0x10	/* the daemon acts on it (else: checked, kept,
 				   not used yet; the man page says so) */
+#define CFG_POSITIVE	0x20	/* zero or negative: error */
+#define CFG_RESTART	0x40	/* read once at start: a reload keeps the
+				   running value and warns */
 
 struct cfg_key {
 	const char		*path;

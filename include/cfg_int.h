@@ -84,6 +84,7 @@ struct cfg_dx {
 	yaml_node_t	*entry;
 	const char	*disp;		/* "model_list[3]" */
 	const char	*cred;		/* litellm_credential_name */
+	const char	*credenv;	/* it came from os.environ/credenv */
 	yaml_node_t	*credn;
 	struct cfg_strv	 orgs;		/* organization given as a list */
 	const char	*org;		/* this copy's organization */
@@ -103,6 +104,7 @@ struct cfg_ref {
 	struct cfg_file	*file;
 	yaml_node_t	*n;
 	const char	*disp, *group;
+	const char	*env;		/* group came from os.environ/env */
 };
 
 struct cfg_dkey {
@@ -169,6 +171,8 @@ void		 cfg_diag_at(struct cfg_ld *, int error, struct cfg_file *f,
 /* Append a key (or, with key NULL, the list index idx) to the path. */
 struct cfg_mark	 cfg_push(struct cfg_ld *, const char *key, size_t idx);
 void		 cfg_pop(struct cfg_ld *, struct cfg_mark);
+/* Why k cannot be the master key (phrase without the key), or NULL. */
+const char	*cfg_masterkey_why(const char *k);
 /* Report, once per load, a value too deep or too large to follow. */
 void		 cfg_toobig(struct cfg_ld *, const yaml_node_t *);
 
@@ -176,10 +180,14 @@ void		 cfg_toobig(struct cfg_ld *, const yaml_node_t *);
  * cfg_walk.c: mappings and the readers.
  */
 
+#define CFG_DUP_WARN	1		/* cfg_pairs: a key given twice warns */
+#define CFG_DUP_ERROR	2		/* or is an error */
+
 /*
  * The pairs of map with << merged in and repeated keys resolved the way
  * PyYAML builds a dict: first position, last value.  NULL when there are
- * none; free() it.  With warn, a key given twice draws a warning.
+ * none; free() it.  With warn (CFG_DUP_*), a key given twice in map
+ * itself draws a diagnostic.
  */
 struct cfg_pair	*cfg_pairs(struct cfg_ld *, yaml_node_t *map, size_t *np,
 		    int warn);
@@ -215,6 +223,11 @@ const char	*cfg_kind(const yaml_node_t *);
 /* The value for "expected ..., got X": the text quoted, or its kind. */
 const char	*cfg_got(const yaml_node_t *, const struct cfg_val *,
 		    char *buf, size_t sz);
+/*
+ * A string for a message: "\"text\"", or "the value of os.environ/NAME"
+ * for one taken from the environment, which is never shown.
+ */
+const char	*cfg_show(const struct cfg_val *, char *buf, size_t sz);
 /* LiteLLM's casts; NULL, or the phrase for the error. */
 const char	*cfg_get_int(const struct cfg_val *, long *);
 const char	*cfg_get_num(const struct cfg_val *, double *);

@@ -40,8 +40,8 @@ static const char *const cfg_cred_fields[] = {
 	"api_key", "api_base", "api_version", "organization", NULL
 };
 
-static void	cfg_open(struct cfg_ld *, const char *, struct cfg_file *,
-		    yaml_node_t *, int);
+static void	cfg_open(struct cfg_ld *, const char *, const char *,
+		    struct cfg_file *, yaml_node_t *, int);
 
 /* Room for item n in v (of *cap items, zeroed); NULL if out of memory. */
 void *
@@ -303,9 +303,12 @@ cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p,
 	}
 }
 
-/* Parse one file into ld->files; NULL, with errno, if it cannot open. */
+/*
+ * Parse file name, shown as shown, into ld->files; NULL, with errno, if
+ * it cannot open.
+ */
 static struct cfg_file *
-cfg_read(struct cfg_ld *ld, const char *name)
+cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 {
 	struct cfg_file	*f;
 	yaml_parser_t	 p;
@@ -329,7 +332,7 @@ cfg_read(struct cfg_ld *ld, const char *name)
 		return (NULL);
 	}
 	slash = strrchr(name, '/');
-	f->name = cfg_strdup(ld, name, 0);
+	f->name = cfg_strdup(ld, shown, 0);
 	f->dir = strndup(name, slash != NULL ? (size_t)(slash - name) + 1 : 0);
 	f->real = realpath(name, NULL);
 	f->idx = ld->nfiles++;
@@ -478,7 +481,9 @@ cfg_includes(struct cfg_ld *ld, struct cfg_file *f, int depth)
 		    v.s) == -1)
 			cfg_diag(ld, 1, it, "out of memory");
 		else {
-			cfg_open(ld, path, f, it, depth + 1);
+			/* A name from the environment is shown as written. */
+			cfg_open(ld, path, v.env != NULL ? cfg_text(it) : path,
+			    f, it, depth + 1);
 			free(path);
 			ld->cur = f;
 		}
@@ -488,12 +493,13 @@ cfg_includes(struct cfg_ld *ld, struct cfg_file *f, int depth)
 }
 
 /*
- * Read name (included by node at of file from, unless it is the main file),
- * export its environment_variables, then read its includes.
+ * Read name, shown as shown (included by node at of file from, unless it
+ * is the main file), export its environment_variables, then read its
+ * includes.
  */
 static void
-cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
-    yaml_node_t *at, int depth)
+cfg_open(struct cfg_ld *ld, const char *name, const char *shown,
+    struct cfg_file *from, yaml_node_t *at, int depth)
 {
 	struct cfg_file	*f, *g;
 	char		*real, disp[sizeof(ld->disp)], norm[sizeof(ld->norm)];
@@ -506,16 +512,16 @@ cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
 		free(real);
 		if (g != NULL) {
 			cfg_diag(ld, 1, at, "\"%s\" is read already; a file "
-			    "may be included once", name);
+			    "may be included once", shown);
 			return;
 		}
 	}
-	if ((f = cfg_read(ld, name)) == NULL) {
+	if ((f = cfg_read(ld, name, shown)) == NULL) {
 		if (from == NULL)
 			cfg_diag_at(ld, 1, NULL, NULL, NULL, "cannot read: %s",
 			    strerror(errno));
 		else
-			cfg_diag(ld, 1, at, "cannot read \"%s\": %s", name,
+			cfg_diag(ld, 1, at, "cannot read \"%s\": %s", shown,
 			    strerror(errno));
 		return;
 	}
@@ -531,6 +537,20 @@ cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
 	memcpy(ld->norm, norm, nlen + 1);
 	ld->dlen = dlen;
 	ld->nlen = nlen;
+}
+
+/*
+ * Why master key k is refused, or NULL.  A bare "sk-" would let any
+ * client that knows the prefix in.
+ */
+const char *
+cfg_masterkey_why(const char *k)
+{
+	if (strncmp(k, "sk-", 3) != 0)
+		return (CFG_SKREASON);
+	if (k[3] == '\0')
+		return ("master_key needs characters after 'sk-'");
+	return (NULL);
 }
 
 /* Fill what a deployment leaves unset from its litellm_credential_name. */
@@ -554,8 +574,14 @@ cfg_cred_apply(struct cfg_ld *ld, size_t di)
 	if (c == NULL) {
 		snprintf(path, sizeof(path), "%s.litellm_params."
 		    "litellm_credential_name", dx->disp);
-		cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no credential "
-		    "named \"%s\" in credential_list", dx->cred);
+		if (dx->credenv != NULL)
+			cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no "
+			    "credential in credential_list is named by the "
+			    "value of " CFG_ENV "%s", dx->credenv);
+		else
+			cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no "
+			    "credential named \"%s\" in credential_list",
+			    dx->cred);
 		return;
 	}
 	ld->cur = c->file;
@@ -727,11 +753,18 @@ static void
 cfg_check(struct cfg_ld *ld)
 {
 	struct cfg	*c = ld->cfg;
-	const char	*e;
+	const char	*e, *why;
 	size_t		 i, j;
 
 	for (i = 0; i < ld->nref; i++)
-		if (!cfg_group_known(ld, ld->ref[i].group))
+		if (cfg_group_known(ld, ld->ref[i].group))
+			;
+		else if (ld->ref[i].env != NULL)
+			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
+			    ld->ref[i].disp, "the model group named by the "
+			    "value of " CFG_ENV "%s is not in model_list",
+			    ld->ref[i].env);
+		else
 			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
 			    ld->ref[i].disp, "model group \"%s\" is not in "
 			    "model_list", ld->ref[i].group);
@@ -748,9 +781,9 @@ cfg_check(struct cfg_ld *ld)
 			}
 	if (c->general.master_key == NULL &&
 	    (e = getenv("LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
-		if (strncmp(e, "sk-", 3) != 0)
+		if ((why = cfg_masterkey_why(e)) != NULL)
 			cfg_diag_at(ld, 1, NULL, NULL, "environment variable "
-			    "LITELLM_MASTER_KEY", CFG_SKREASON);
+			    "LITELLM_MASTER_KEY", "%s", why);
 		c->general.master_key = cfg_strdup(ld, e, 1);
 	}
 	if (c->general.database_url == NULL &&
@@ -804,7 +837,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	c->path = ar_strdup(&c->ar, path);
 	cfg_defaults(c, CFG_W_CFG);
 
-	cfg_open(&ld, path, NULL, NULL, 0);
+	cfg_open(&ld, path, path, NULL, NULL, 0);
 	for (f = ld.files; f != NULL; f = f->next) {
 		if (!f->ok)
 			continue;

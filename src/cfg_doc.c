@@ -72,6 +72,7 @@ cfg_keydocs(void)
 		docs[i].type = cfg_type_names[cfg_keys[i].type];
 		docs[i].def = cfg_keys[i].def;
 		docs[i].doc = cfg_keys[i].doc;
+		docs[i].restart = (cfg_keys[i].flags & CFG_RESTART) != 0;
 	}
 	return (docs);
 }
@@ -171,8 +172,13 @@ cfg_keys_mdoc(FILE *fp)
 		}
 		if (k->flags & CFG_REQUIRED)
 			fputs("This key is required.\n", fp);
-		if (k->flags & CFG_NONNEG)
+		if (k->flags & CFG_POSITIVE)
+			fputs("It must be greater than 0.\n", fp);
+		else if (k->flags & CFG_NONNEG)
 			fputs("It must not be negative.\n", fp);
+		if (k->flags & CFG_RESTART)
+			cfg_mdoc_text(fp, "A change takes effect on restart "
+			    "only: a reload keeps the running value and warns.");
 		if (k->flags & CFG_IGNORED)
 			cfg_mdoc_text(fp, "llmux does not support it: it warns "
 			    "once and ignores the key, unless its value is "

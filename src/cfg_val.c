@@ -294,9 +294,22 @@ cfg_got(const yaml_node_t *n, const struct cfg_val *v, char *buf,
 		snprintf(buf, sz, "%s", cfg_text(n));
 		return (buf);
 	}
-	snprintf(buf, sz, "\"%.60s%s\"%s%s", v->s, strlen(v->s) > 60 ?
-	    "..." : "", v->env != NULL ? " from " CFG_ENV : "",
-	    v->env != NULL ? v->env : "");
+	return (cfg_show(v, buf, sz));
+}
+
+/*
+ * A string value for a message: quoted and cut at 60 bytes, or, when it
+ * came from the environment, only the variable's name, since such values
+ * are where secrets live.
+ */
+const char *
+cfg_show(const struct cfg_val *v, char *buf, size_t sz)
+{
+	if (v->env != NULL)
+		snprintf(buf, sz, "the value of " CFG_ENV "%.200s", v->env);
+	else
+		snprintf(buf, sz, "\"%.60s%s\"", v->s, strlen(v->s) > 60 ?
+		    "..." : "");
 	return (buf);
 }
 

@@ -135,14 +135,36 @@ cfg_pairs_add(struct cfg_ld *ld, yaml_node_t *map, struct cfg_pair **v,
 }
 
 /*
+ * Key b repeats key a.  PyYAML keeps the last value, so a second section
+ * at the top would silently drop the first one's keys (master_key among
+ * them): that is an error; inside a mapping it is a warning.
+ */
+static void
+cfg_pairs_dup(struct cfg_ld *ld, const struct cfg_pair *a,
+    const struct cfg_pair *b, int how)
+{
+	struct cfg_mark	 m;
+
+	m = cfg_push(ld, a->key, 0);
+	if (how == CFG_DUP_ERROR)
+		cfg_diag(ld, 1, a->k, "section given twice, at lines %zu and "
+		    "%zu; the second would replace the first whole",
+		    a->k->start_mark.line + 1, b->k->start_mark.line + 1);
+	else
+		cfg_diag(ld, 0, a->k, "key repeated at line %zu, which wins",
+		    b->k->start_mark.line + 1);
+	cfg_pop(ld, m);
+}
+
+/*
  * The pairs of map (NULL when there are none; free() it).  With warn, a
- * key given twice in the mapping itself draws a warning.
+ * key given twice in the mapping itself draws a warning (CFG_DUP_WARN) or
+ * an error (CFG_DUP_ERROR).
  */
 struct cfg_pair *
 cfg_pairs(struct cfg_ld *ld, yaml_node_t *map, size_t *np, int warn)
 {
 	struct cfg_pair	*v = NULL;
-	struct cfg_mark	 m;
 	size_t		 n = 0, cap = 0, i, j;
 
 	*np = 0;
@@ -155,13 +177,8 @@ cfg_pairs(struct cfg_ld *ld, yaml_node_t *map, size_t *np, int warn)
 				j++;
 				continue;
 			}
-			if (warn && !v[i].merged && !v[j].merged) {
-				m = cfg_push(ld, v[i].key, 0);
-				cfg_diag(ld, 0, v[i].k, "key repeated at line "
-				    "%zu, which wins", v[j].k->start_mark.line +
-				    1);
-				cfg_pop(ld, m);
-			}
+			if (warn && !v[i].merged && !v[j].merged)
+				cfg_pairs_dup(ld, &v[i], &v[j], warn);
 			v[i].k = v[j].k;
 			v[i].v = v[j].v;
 			v[i].merged = v[j].merged;
@@ -368,8 +385,10 @@ cfg_extra_node(struct cfg_ld *ld, const char *key, yaml_node_t *n,
 	free(b.p);
 }
 
+/* A group named at n, checked at the end; env: the variable it came from. */
 static void
-cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group)
+cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group,
+    const char *env)
 {
 	struct cfg_ref	*r;
 
@@ -382,6 +401,7 @@ cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group)
 	r->n = n;
 	r->disp = cfg_strdup(ld, ld->disp, 0);
 	r->group = group;
+	r->env = env != NULL ? cfg_strdup(ld, env, 0) : NULL;
 }
 
 /*
@@ -397,6 +417,7 @@ cfg_do_strv(struct cfg_ld *ld, yaml_node_t *n, struct cfg_strv *out,
 	struct cfg_mark	 m;
 	yaml_node_t	*it;
 	const char	**sv;
+	char		 shown[256];
 	size_t		 cnt, i;
 
 	out->n = 0;
@@ -430,18 +451,19 @@ cfg_do_strv(struct cfg_ld *ld, yaml_node_t *n, struct cfg_strv *out,
 		    v.t != CFG_V_NULL) {
 			sv[out->n] = cfg_strdup(ld, v.s, 0);
 			if (how == CFG_S_GROUPS)
-				cfg_ref_add(ld, it, sv[out->n]);
+				cfg_ref_add(ld, it, sv[out->n], v.env);
 			out->n++;
 			if (how != CFG_S_CALLBACKS ||
 			    strcmp(v.s, "prometheus") == 0)
 				;	/* llmux serves /metrics itself */
 			else if (strchr(v.s, '.') != NULL)
-				cfg_diag(ld, 0, it, "callback \"%s\" is Python "
+				cfg_diag(ld, 0, it, "callback %s is Python "
 				    "code, which llmux cannot run; ignored",
-				    v.s);
+				    cfg_show(&v, shown, sizeof(shown)));
 			else
-				cfg_diag(ld, 0, it, "callback \"%s\" is not "
-				    "supported by llmux, ignored", v.s);
+				cfg_diag(ld, 0, it, "callback %s is not "
+				    "supported by llmux, ignored",
+				    cfg_show(&v, shown, sizeof(shown)));
 		}
 		cfg_pop(ld, m);
 	}
@@ -492,7 +514,8 @@ cfg_do_fallbacks(struct cfg_ld *ld, yaml_node_t *n, struct cfg_fallbacks *fb)
 			m2 = cfg_push(ld, pv[0].key, 0);
 			cfg_do_strv(ld, pv[0].v, &f[fb->n].to, CFG_S_GROUPS);
 			if (strcmp(pv[0].key, "*") != 0)
-				cfg_ref_add(ld, pv[0].k, f[fb->n].group);
+				cfg_ref_add(ld, pv[0].k, f[fb->n].group,
+				    NULL);
 			cfg_pop(ld, m2);
 			fb->n++;
 		}
@@ -529,7 +552,7 @@ cfg_alias_map(struct cfg_ld *ld, struct cfg_alias *a, yaml_node_t *n)
 				    "group name");
 			else {
 				a->group = cfg_strdup(ld, v.s, 0);
-				cfg_ref_add(ld, sv[j].v, a->group);
+				cfg_ref_add(ld, sv[j].v, a->group, v.env);
 			}
 		} else if (strcmp(sv[j].key, "hidden") == 0) {
 			why = "expected a boolean (true or false)";
@@ -591,7 +614,7 @@ cfg_do_alias(struct cfg_ld *ld, yaml_node_t *n)
 			cfg_diag(ld, 1, pv[i].v, "expected a model group name");
 		else {
 			a->group = cfg_strdup(ld, v.s, 0);
-			cfg_ref_add(ld, pv[i].v, a->group);
+			cfg_ref_add(ld, pv[i].v, a->group, v.env);
 		}
 		if (a->group != NULL) {
 			a++;
@@ -710,15 +733,21 @@ cfg_num_why(const struct cfg_key *k, const struct cfg_val *v, long *l,
 
 	switch (k->type) {
 	case CFG_T_INT:
-		if ((why = cfg_get_int(v, l)) == NULL &&
-		    (k->flags & CFG_NONNEG) && *l < 0)
-			why = "must not be negative";
-		return (why);
+		if ((why = cfg_get_int(v, l)) != NULL)
+			return (why);
+		if ((k->flags & CFG_POSITIVE) && *l <= 0)
+			return ("must be greater than 0");
+		if ((k->flags & CFG_NONNEG) && *l < 0)
+			return ("must not be negative");
+		return (NULL);
 	case CFG_T_NUM:
-		if ((why = cfg_get_num(v, x)) == NULL &&
-		    (k->flags & CFG_NONNEG) && *x < 0)
-			why = "must not be negative";
-		return (why);
+		if ((why = cfg_get_num(v, x)) != NULL)
+			return (why);
+		if ((k->flags & CFG_POSITIVE) && !(*x > 0))
+			return ("must be greater than 0");
+		if ((k->flags & CFG_NONNEG) && *x < 0)
+			return ("must not be negative");
+		return (NULL);
 	default:
 		return (cfg_get_bool(v, b));
 	}
@@ -830,8 +859,8 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 		    cfg_key_name(k), cfg_kind(n));
 		return;
 	} else if (k->special == CFG_S_MASTERKEY &&
-	    strncmp(v.s, "sk-", 3) != 0) {
-		cfg_diag(ld, 1, n, CFG_SKREASON);	/* not the key itself */
+	    (why = cfg_masterkey_why(v.s)) != NULL) {
+		cfg_diag(ld, 1, n, "%s", why);	/* never the key itself */
 		return;
 	} else
 		why = cfg_str_why(k, v.s, buf, sizeof(buf));
@@ -840,6 +869,7 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 		    cfg_kind(n) : cfg_got(n, &v, got, sizeof(got)));
 	else if (k->special == CFG_S_CREDNAME && ld->di < ld->ndep) {
 		ld->dx[ld->di].cred = cfg_strdup(ld, v.s, 0);
+		ld->dx[ld->di].credenv = v.env;
 		ld->dx[ld->di].credn = n;
 	} else
 		cfg_keep(ld, k, &v, l, x, b);
@@ -933,7 +963,7 @@ cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
 	size_t			 np, i, j, o, tl = strlen(tp);
 	size_t			*rank;
 
-	pv = cfg_pairs(ld, n, &np, 1);
+	pv = cfg_pairs(ld, n, &np, *tp == '\0' ? CFG_DUP_ERROR : CFG_DUP_WARN);
 	if ((rank = calloc(np + 1, sizeof(*rank))) == NULL)
 		goto out;
 	/* The keys named in first, in that order, then the others (rank 0). */

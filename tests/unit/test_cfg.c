@@ -970,10 +970,78 @@ Test(cfg, env_value_type_errors)
 	    "      drop_params: os.environ/WORD\n");
 	TC_FAILED();
 	TC_ERR("config.yaml:5:12: model_list[0].litellm_params.rpm: expected "
-	    "an integer, got \"fast\" from os.environ/WORD");
+	    "an integer, got the value of os.environ/WORD");
 	TC_ERR("config.yaml:6:20: model_list[0].litellm_params.drop_params: "
-	    "expected a boolean (true or false), got \"fast\" from "
+	    "expected a boolean (true or false), got the value of "
 	    "os.environ/WORD");
+	cr_assert_eq(tc_count("fast"), 0, "%s", tc_dump());
+}
+
+/*
+ * r15: a value from the environment is never printed, whatever the check
+ * that refuses it: types, ranges, enums, durations, group and credential
+ * names, callbacks and include paths.
+ */
+Test(cfg, r15_env_values_never_printed)
+{
+	const char	*sec = "sk-provider-env-SECRET-0123456789";
+	struct cfg_diag	*d;
+
+	setenv("SEC", sec, 1);
+	setenv("NEG", "-5", 1);
+	tc_load("include:\n"
+	    "  - os.environ/SEC\n"
+	    "model_list:\n"
+	    "  - model_name: m\n"
+	    "    litellm_params:\n"
+	    "      model: openai/gpt-4o\n"
+	    "      rpm: os.environ/SEC\n"
+	    "      timeout: os.environ/SEC\n"
+	    "      drop_params: os.environ/SEC\n"
+	    "      max_retries: os.environ/NEG\n"
+	    "      budget_duration: os.environ/SEC\n"
+	    "  - model_name: n\n"
+	    "    litellm_params:\n"
+	    "      model: openai/gpt-4o\n"
+	    "      litellm_credential_name: os.environ/SEC\n"
+	    "litellm_settings:\n"
+	    "  success_callback: [os.environ/SEC]\n"
+	    "router_settings:\n"
+	    "  routing_strategy: os.environ/SEC\n"
+	    "  fallbacks: [{m: [os.environ/SEC]}]\n"
+	    "  model_group_alias: {a: os.environ/SEC}\n"
+	    "llmux_settings:\n"
+	    "  log_level: os.environ/SEC\n"
+	    "  header_timeout: os.environ/NEG\n");
+	TC_FAILED();
+	for (d = tc_ds.head; d != NULL; d = d->next) {
+		cr_assert_null(strstr(d->text, "SECRET"), "%s", tc_dump());
+		cr_assert_null(strstr(d->text, "-5"), "%s", tc_dump());
+	}
+	TC_ERR("config.yaml:7:12: model_list[0].litellm_params.rpm: expected "
+	    "an integer, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:8:16: model_list[0].litellm_params.timeout: "
+	    "expected a number, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:10:20: model_list[0].litellm_params.max_retries: "
+	    "must not be negative, got the value of os.environ/NEG");
+	TC_ERR("config.yaml:11:24: model_list[0].litellm_params."
+	    "budget_duration: expected a duration such as 30s, 5m, 24h, 30d "
+	    "or 1mo, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:15:32: model_list[1].litellm_params."
+	    "litellm_credential_name: no credential in credential_list is "
+	    "named by the value of os.environ/SEC");
+	TC_WARN("config.yaml:17:22: litellm_settings.success_callback[0]: "
+	    "callback the value of os.environ/SEC is not supported by llmux, "
+	    "ignored");
+	cr_assert_eq(tc_count("routing_strategy: must be one of"), 1, "%s",
+	    tc_dump());
+	TC_WARN("config.yaml:20:20: router_settings.fallbacks[0].m[0]: the "
+	    "model group named by the value of os.environ/SEC is not in "
+	    "model_list");
+	TC_ERR("config.yaml:2:5: include[0]: cannot read "
+	    "\"os.environ/SEC\": No such file or directory");
+	TC_ERR("config.yaml:24:19: llmux_settings.header_timeout: must be "
+	    "greater than 0, got the value of os.environ/NEG");
 }
 
 Test(cfg, environment_variables_export)
@@ -1139,8 +1207,8 @@ Test(cfg, include_directory_and_environment)
 	    TC_ONE
 	    "      api_key: os.environ/INC_KEY\n");
 	TC_FAILED();
-	TC_ERR("config.yaml:5:5: include[0]: cannot read \"frags\": Is a "
-	    "directory");
+	TC_ERR("config.yaml:5:5: include[0]: cannot read "
+	    "\"os.environ/INC_DIR\": Is a directory");
 	cr_assert_eq(tc_ds.nerrors, 1, "%s", tc_dump());
 	cr_assert_str_eq(getenv("INC_KEY"), "sk-from-include");
 	cr_assert_str_eq(getenv("INC_FIRST"), "main");
@@ -1251,6 +1319,85 @@ Test(cfg, master_key_must_start_with_sk)
 	    "LiteLLM's key database depends on it");
 	/* The key itself is never echoed. */
 	cr_assert_eq(tc_count("my-secret-key"), 0);
+}
+
+/* r15: "sk-" alone is the prefix every client knows, not a key. */
+Test(cfg, r15_master_key_needs_more_than_the_prefix)
+{
+	tc_load("general_settings:\n"
+	    "  master_key: \"sk-\"\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:2:15: general_settings.master_key: master_key "
+	    "needs characters after 'sk-'");
+	setenv("LITELLM_MASTER_KEY", "sk-", 1);
+	tc_load("general_settings: {}\n");
+	TC_FAILED();
+	TC_ERR("config.yaml: environment variable LITELLM_MASTER_KEY: "
+	    "master_key needs characters after 'sk-'");
+	setenv("LITELLM_MASTER_KEY", "sk-1", 1);
+	tc_load("general_settings: {}\n");
+	TC_CLEAN();
+	cr_assert_str_eq(tc_cfg->general.master_key, "sk-1");
+}
+
+/*
+ * r15: a second general_settings: replaced the first whole, master_key
+ * and all, with a warning only.  A repeated section is an error naming
+ * both lines; a key repeated inside a section still warns.
+ */
+Test(cfg, r15_repeated_section_is_an_error)
+{
+	tc_load("general_settings:\n"
+	    "  master_key: sk-1234\n"
+	    TC_ONE
+	    "general_settings:\n"
+	    "  max_request_size_mb: 2\n"
+	    "  max_request_size_mb: 3\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:1:1: general_settings: section given twice, at "
+	    "lines 1 and 7; the second would replace the first whole");
+	TC_WARN("config.yaml:8:3: general_settings.max_request_size_mb: key "
+	    "repeated at line 9, which wins");
+	cr_assert_eq(tc_ds.nerrors, 1, "%s", tc_dump());
+}
+
+/*
+ * r15: header_timeout: 0 passed --test, then every connection was
+ * dropped at once.  Values where 0 cannot work are refused; drain_timeout
+ * 0 (stop at once) and sse_keepalive 0 (off) keep their meaning.
+ */
+Test(cfg, r15_zero_where_zero_breaks)
+{
+	tc_load("llmux_settings:\n"
+	    "  header_timeout: 0\n"
+	    "  body_timeout: 0.0\n"
+	    "  keepalive_timeout: \"0\"\n"
+	    "  max_header_size: 0\n"
+	    "  drain_timeout: 0\n"
+	    "  sse_keepalive: 0\n"
+	    "general_settings:\n"
+	    "  max_response_size_mb: 0\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:2:19: llmux_settings.header_timeout: must be "
+	    "greater than 0, got 0");
+	TC_ERR("config.yaml:3:17: llmux_settings.body_timeout: must be "
+	    "greater than 0, got 0.0");
+	TC_ERR("config.yaml:4:22: llmux_settings.keepalive_timeout: must be "
+	    "greater than 0, got \"0\"");
+	TC_ERR("config.yaml:5:20: llmux_settings.max_header_size: must be "
+	    "greater than 0, got 0");
+	TC_ERR("config.yaml:9:25: general_settings.max_response_size_mb: "
+	    "must be greater than 0, got 0");
+	cr_assert_eq(tc_ds.nerrors, 5, "%s", tc_dump());
+	tc_load("llmux_settings:\n"
+	    "  header_timeout: 0.5\n"
+	    "  drain_timeout: 0\n"
+	    "general_settings:\n"
+	    "  max_response_size_mb: 1.5\n");
+	TC_CLEAN();
+	cr_assert_float_eq(tc_cfg->llmux.header_timeout, 0.5, 1e-9);
+	cr_assert_float_eq(tc_cfg->llmux.drain_timeout, 0, 1e-9);
+	cr_assert_float_eq(tc_cfg->general.max_response_size_mb, 1.5, 1e-9);
 }
 
 Test(cfg, master_key_must_be_a_string)
