@@ -8,6 +8,8 @@
  *			reader per type of key
  *	cfg_val.c	scalars as PyYAML types them, LiteLLM's casts, and
  *			values as JSON or Python text
+ *	cfg_yaml.c	YAML events into libyaml's document, anchors in
+ *			a hash
  *	cfg_doc.c	looking rows up in the key table; the table as
  *			documentation
  *	cfg_keys.c	the key table
@@ -29,6 +31,7 @@
 #define CFG_MAXINCL	16		/* include depth */
 #define CFG_MAXVISIT	1000000L	/* nodes visited: alias bombs */
 #define CFG_MAXTEXT	(1024 * 1024)	/* one value rendered as text */
+#define CFG_SCANMAX	8		/* up to this many items: scan, no hash */
 #define CFG_ENV		"os.environ/"
 #define CFG_ENVLEN	(sizeof(CFG_ENV) - 1)
 #define CFG_SKREASON	"master_key must start with 'sk-', as keys are told " \
@@ -63,6 +66,23 @@ struct cfg_val {
 	long long	 i;
 	double		 d;
 	int		 b;
+};
+
+/*
+ * A hash table of strings (open addressing), for lookups that would
+ * otherwise scan: keys of a mapping, anchors, variables, groups, ids.
+ * The keys are not copied: they must outlive the table.
+ */
+struct cfg_hent {
+	const char	*key;		/* NULL: a free slot */
+	size_t		 aux;		/* part of the key: a deployment index */
+	size_t		 val;		/* SIZE_MAX in a new entry */
+	const char	*str;		/* NULL in a new entry */
+};
+
+struct cfg_hash {
+	struct cfg_hent	*t;
+	size_t		 cap, n;	/* cap: 0 or a power of 2 */
 };
 
 /* A growing text buffer; fail is sticky. */
@@ -135,6 +155,13 @@ struct cfg_ld {
 	size_t			 nref, refcap;
 	struct cfg_dkey		*dk;
 	size_t			 ndk, dkcap;
+	struct cfg_hash		 extras;	/* (key, deployment): extra[] */
+	struct cfg_hash		 creds;		/* name: the last cred[] */
+	struct cfg_hash		 env;		/* name: value (str) */
+	char			*envnames;	/* the names env points to */
+	int			 envfail;	/* no hash: use getenv() */
+	char			**envnew;	/* "NAME=value" to export */
+	size_t			 nenvnew, envcap;
 	long			 visits;
 	int			 quiet;		/* drop diagnostics */
 	int			 toobig;	/* reported once */
@@ -171,10 +198,31 @@ void		 cfg_diag_at(struct cfg_ld *, int error, struct cfg_file *f,
 /* Append a key (or, with key NULL, the list index idx) to the path. */
 struct cfg_mark	 cfg_push(struct cfg_ld *, const char *key, size_t idx);
 void		 cfg_pop(struct cfg_ld *, struct cfg_mark);
+/*
+ * The value of environment variable name as this load sees it (the
+ * environment at the start, plus environment_variables), or NULL.
+ */
+const char	*cfg_getenv(struct cfg_ld *, const char *name);
 /* Why k cannot be the master key (phrase without the key), or NULL. */
 const char	*cfg_masterkey_why(const char *k);
 /* Report, once per load, a value too deep or too large to follow. */
 void		 cfg_toobig(struct cfg_ld *, const yaml_node_t *);
+
+/*
+ * cfg_yaml.c: the YAML document.
+ */
+
+struct cfg_yaml {
+	yaml_parser_t	*p;		/* input set */
+	int		 started, ended;
+};
+
+/*
+ * The next document of y's stream into doc, as yaml_parser_load() does:
+ * 1 (at the end of the stream, doc has no root node), or 0 with the
+ * error in y->p.  yaml_document_delete() frees doc.
+ */
+int		 cfg_yaml_load(struct cfg_yaml *, yaml_document_t *doc);
 
 /*
  * cfg_walk.c: mappings and the readers.
@@ -203,6 +251,8 @@ int		 cfg_scalar(struct cfg_ld *, const yaml_node_t *n, int strict,
 void		 cfg_pystr(struct cfg_ld *, yaml_node_t *, struct cfg_buf *);
 /* Every field of base kept at where (a struct cfg or cfg_deploy) reset. */
 void		 cfg_defaults(void *base, enum cfg_where where);
+/* The index of extra parameter key of deployment di, or its nextra. */
+size_t		 cfg_extra_find(struct cfg_ld *, size_t di, const char *key);
 /* An extra parameter of the current deployment, n rendered as JSON. */
 void		 cfg_extra_node(struct cfg_ld *, const char *key,
 		    yaml_node_t *n, int known);
@@ -247,6 +297,15 @@ void		 cfg_render_scalar(const struct cfg_val *, enum cfg_fmt,
 int		 cfg_glob(const char *pat, const char *s);
 
 /*
+ * The entry for (key, aux); with add, a new entry (val SIZE_MAX) when
+ * there is none.  NULL: not there, or out of memory with add.  Entries
+ * move when the table grows.
+ */
+struct cfg_hent	*cfg_hash_at(struct cfg_hash *, const char *key, size_t aux,
+		    int add);
+void		 cfg_hash_free(struct cfg_hash *);
+
+/*
  * cfg_doc.c: the table.
  */
 
@@ -255,6 +314,8 @@ int		 cfg_is_child(const char *path, const char *parent,
 		    size_t plen);
 /* The row for key below parent, or NULL. */
 const struct cfg_key *cfg_key_find(const char *parent, const char *key);
+/* The rows flagged CFG_REQUIRED, NULL-terminated. */
+const struct cfg_key *const *cfg_key_required(void);
 /* The last part of the row's path. */
 const char	*cfg_key_name(const struct cfg_key *);
 

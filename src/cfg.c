@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <yaml.h>
 
@@ -312,6 +314,7 @@ cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 {
 	struct cfg_file	*f;
 	yaml_parser_t	 p;
+	struct cfg_yaml	 y = { &p, 0, 0 };
 	yaml_document_t	 more;
 	yaml_node_t	*root, at;
 	struct stat	 st;
@@ -344,7 +347,7 @@ cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 		return (f);
 	}
 	yaml_parser_set_input_file(&p, fp);
-	if (!yaml_parser_load(&p, &f->doc)) {
+	if (!cfg_yaml_load(&y, &f->doc)) {
 		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
@@ -353,7 +356,7 @@ cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 		cfg_diag_at(ld, 1, f, NULL, NULL, "the file is empty");
 		goto done;
 	}
-	if (!yaml_parser_load(&p, &more)) {
+	if (!cfg_yaml_load(&y, &more)) {
 		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
@@ -389,7 +392,117 @@ cfg_envstr(const struct cfg_val *v, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", v->s);
 }
 
-/* environment_variables: setenv() each unless already set. */
+/*
+ * The environment, in a hash for this load.  getenv() and setenv() scan
+ * the whole environment on each call, so 40,000 environment_variables
+ * cost 40,000 scans of a growing list; the load looks variables up here
+ * and exports the new ones in one go at the end.
+ */
+static void
+cfg_env_snapshot(struct cfg_ld *ld)
+{
+	struct cfg_hent	*e;
+	const char	*eq;
+	size_t		 len = 0, o = 0, i;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		len += strlen(environ[i]) + 1;
+	if ((ld->envnames = malloc(len + 1)) == NULL) {
+		ld->envfail = 1;
+		return;
+	}
+	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		memcpy(ld->envnames + o, environ[i], (size_t)(eq - environ[i]));
+		ld->envnames[o + (size_t)(eq - environ[i])] = '\0';
+		if ((e = cfg_hash_at(&ld->env, ld->envnames + o, 0, 1)) ==
+		    NULL) {
+			ld->envfail = 1;
+			return;
+		}
+		if (e->str == NULL)	/* the first one, as getenv() */
+			e->str = eq + 1;
+		o += (size_t)(eq - environ[i]) + 1;
+	}
+}
+
+const char *
+cfg_getenv(struct cfg_ld *ld, const char *name)
+{
+	struct cfg_hent	*e;
+
+	if (ld->envfail)
+		return (getenv(name));
+	e = cfg_hash_at(&ld->env, name, 0, 0);
+	return (e != NULL ? e->str : NULL);
+}
+
+/*
+ * Set name to value for the rest of the load; cfg_env_commit() exports
+ * it.  The string lives on in the environment, as putenv() strings do.
+ */
+static int
+cfg_env_set(struct cfg_ld *ld, const char *name, const char *value)
+{
+	struct cfg_hent	*e;
+	char		**nv, *s;
+	size_t		 kl = strlen(name), vl = strlen(value);
+
+	if (ld->envfail)
+		return (setenv(name, value, 0));
+	if ((nv = cfg_grow(ld->envnew, &ld->envcap, ld->nenvnew,
+	    sizeof(*nv))) == NULL)
+		return (-1);
+	ld->envnew = nv;
+	/* "NAME=value", then "NAME" alone for the hash. */
+	if ((s = malloc(2 * kl + vl + 3)) == NULL)
+		return (-1);
+	memcpy(s, name, kl);
+	s[kl] = '=';
+	memcpy(s + kl + 1, value, vl + 1);
+	memcpy(s + kl + vl + 2, name, kl + 1);
+	if ((e = cfg_hash_at(&ld->env, s + kl + vl + 2, 0, 1)) == NULL) {
+		free(s);
+		return (-1);
+	}
+	e->str = s + kl + 1;
+	nv[ld->nenvnew++] = s;
+	return (0);
+}
+
+/*
+ * Put this load's new variables into the environment: one new array
+ * holding the old entries and the new ones.  The array installed by the
+ * previous load is freed; libc copies the array on its next setenv(), so
+ * nothing else points to it.
+ */
+static void
+cfg_env_commit(struct cfg_ld *ld)
+{
+	static char	**mine;
+	char		**nv;
+	size_t		 n;
+
+	if (ld->nenvnew == 0)
+		return;
+	for (n = 0; environ != NULL && environ[n] != NULL; n++)
+		;
+	if ((nv = calloc(n + ld->nenvnew + 1, sizeof(*nv))) == NULL) {
+		cfg_diag_at(ld, 1, NULL, NULL, "environment_variables",
+		    "out of memory");
+		return;
+	}
+	if (n > 0)
+		memcpy(nv, environ, n * sizeof(*nv));
+	memcpy(nv + n, ld->envnew, ld->nenvnew * sizeof(*nv));
+	environ = nv;
+	free(mine);
+	mine = nv;
+	ld->nenvnew = 0;
+}
+
+/* environment_variables: set each unless already set. */
 static void
 cfg_env_export(struct cfg_ld *ld, struct cfg_file *f)
 {
@@ -422,16 +535,15 @@ cfg_env_export(struct cfg_ld *ld, struct cfg_file *f)
 			cfg_diag(ld, 1, pv[i].v, "expected a string, got %s",
 			    cfg_kind(pv[i].v));
 		else if (cfg_scalar(ld, pv[i].v, 1, &v) == LX_OK &&
-		    v.t != CFG_V_NULL && getenv(pv[i].key) == NULL) {
+		    v.t != CFG_V_NULL && cfg_getenv(ld, pv[i].key) == NULL) {
 			if (v.t == CFG_V_STR)
-				rc = setenv(pv[i].key, v.s, 0);
+				rc = cfg_env_set(ld, pv[i].key, v.s);
 			else {
 				cfg_envstr(&v, num, sizeof(num));
-				rc = setenv(pv[i].key, num, 0);
+				rc = cfg_env_set(ld, pv[i].key, num);
 			}
 			if (rc == -1)
-				cfg_diag(ld, 1, pv[i].k, "setenv: %s",
-				    strerror(errno));
+				cfg_diag(ld, 1, pv[i].k, "out of memory");
 		}
 		cfg_pop(ld, m2);
 	}
@@ -559,18 +671,16 @@ cfg_cred_apply(struct cfg_ld *ld, size_t di)
 {
 	struct cfg_deploy	*d = &ld->dep[di];
 	struct cfg_dx		*dx = &ld->dx[di];
-	struct cfg_cred		*c = NULL;
+	struct cfg_cred		*c;
+	struct cfg_hent		*e;
 	struct cfg_pair		*pv;
 	struct cfg_val		 v;
 	const char		**f;
 	char			 path[1100];
-	size_t			 np, i, j, n;
+	size_t			 np, i, j;
 
-	for (i = ld->ncred; i-- > 0;)
-		if (strcmp(ld->cred[i].name, dx->cred) == 0) {
-			c = &ld->cred[i];
-			break;
-		}
+	e = cfg_hash_at(&ld->creds, dx->cred, 0, 0);
+	c = e != NULL ? &ld->cred[e->val] : NULL;
 	if (c == NULL) {
 		snprintf(path, sizeof(path), "%s.litellm_params."
 		    "litellm_credential_name", dx->disp);
@@ -597,10 +707,7 @@ cfg_cred_apply(struct cfg_ld *ld, size_t di)
 			if (strcmp(cfg_cred_fields[j], pv[i].key) == 0)
 				break;
 		if (cfg_cred_fields[j] == NULL) {
-			for (n = 0; n < d->nextra; n++)
-				if (strcmp(d->extra[n].key, pv[i].key) == 0)
-					break;
-			if (n == d->nextra)
+			if (cfg_extra_find(ld, di, pv[i].key) == d->nextra)
 				cfg_extra_node(ld, pv[i].key, pv[i].v, 1);
 			continue;
 		}
@@ -726,22 +833,85 @@ cfg_derive(struct cfg_ld *ld, size_t di)
 		d->id = cfg_hash_id(ld, &ld->dx[di], d->model_name);
 }
 
-/* Whether a request for model group g would find a deployment. */
+/*
+ * Whether a request for model group g would find a deployment: names is
+ * every model_name and alias, wild the deployments with a pattern.
+ */
 static int
-cfg_group_known(struct cfg_ld *ld, const char *g)
+cfg_group_known(struct cfg_ld *ld, struct cfg_hash *names,
+    const size_t *wild, size_t nwild, const char *g)
 {
 	size_t	 i;
 
-	for (i = 0; i < ld->ndep; i++)
-		if (ld->dep[i].model_name != NULL &&
-		    (strcmp(ld->dep[i].model_name, g) == 0 ||
-		    (ld->dep[i].wildcard && cfg_glob(ld->dep[i].model_name,
-		    g))))
-			return (1);
-	for (i = 0; i < ld->cfg->router.nalias; i++)
-		if (strcmp(ld->cfg->router.alias[i].alias, g) == 0)
+	if (cfg_hash_at(names, g, 0, 0) != NULL)
+		return (1);
+	for (i = 0; i < nwild; i++)
+		if (cfg_steps++, cfg_glob(ld->dep[wild[i]].model_name, g))
 			return (1);
 	return (0);
+}
+
+/* The groups that fallbacks and aliases name, against model_list. */
+static void
+cfg_check_refs(struct cfg_ld *ld)
+{
+	struct cfg_hash	 names = { NULL, 0, 0 };
+	struct cfg_ref	*r;
+	size_t		*wild, nwild = 0, i;
+
+	if (ld->nref == 0)
+		return;
+	if ((wild = calloc(ld->ndep + 1, sizeof(*wild))) == NULL)
+		return;
+	for (i = 0; i < ld->ndep; i++) {
+		if (ld->dep[i].model_name == NULL)
+			continue;
+		if (ld->dep[i].wildcard)
+			wild[nwild++] = i;
+		else
+			cfg_hash_at(&names, ld->dep[i].model_name, 0, 1);
+	}
+	for (i = 0; i < ld->cfg->router.nalias; i++)
+		cfg_hash_at(&names, ld->cfg->router.alias[i].alias, 0, 1);
+	for (i = 0; i < ld->nref; i++) {
+		r = &ld->ref[i];
+		if (cfg_group_known(ld, &names, wild, nwild, r->group))
+			;
+		else if (r->env != NULL)
+			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "the model "
+			    "group named by the value of " CFG_ENV "%s is not "
+			    "in model_list", r->env);
+		else
+			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "model "
+			    "group \"%s\" is not in model_list", r->group);
+	}
+	cfg_hash_free(&names);
+	free(wild);
+}
+
+/* Two deployments with one id share cooldowns and counters: warn. */
+static void
+cfg_check_ids(struct cfg_ld *ld)
+{
+	struct cfg_hash	 ids = { NULL, 0, 0 };
+	struct cfg_hent	*e;
+	size_t		 i, j;
+
+	for (i = 0; i < ld->ndep; i++) {
+		if (ld->dep[i].id == NULL ||
+		    (e = cfg_hash_at(&ids, ld->dep[i].id, 0, 1)) == NULL)
+			continue;
+		if (e->val == SIZE_MAX) {
+			e->val = i;
+			continue;
+		}
+		j = e->val;
+		cfg_diag_at(ld, 0, ld->dx[i].file, ld->dx[i].entry,
+		    ld->dx[i].disp, "same id as %s in %s; the two share "
+		    "cooldowns and counters", ld->dx[j].disp,
+		    ld->dx[j].file->name);
+	}
+	cfg_hash_free(&ids);
 }
 
 /*
@@ -754,40 +924,18 @@ cfg_check(struct cfg_ld *ld)
 {
 	struct cfg	*c = ld->cfg;
 	const char	*e, *why;
-	size_t		 i, j;
 
-	for (i = 0; i < ld->nref; i++)
-		if (cfg_group_known(ld, ld->ref[i].group))
-			;
-		else if (ld->ref[i].env != NULL)
-			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
-			    ld->ref[i].disp, "the model group named by the "
-			    "value of " CFG_ENV "%s is not in model_list",
-			    ld->ref[i].env);
-		else
-			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
-			    ld->ref[i].disp, "model group \"%s\" is not in "
-			    "model_list", ld->ref[i].group);
-	for (i = 0; i < ld->ndep; i++)
-		for (j = 0; j < i && ld->dep[i].id != NULL; j++)
-			if (ld->dep[j].id != NULL &&
-			    strcmp(ld->dep[i].id, ld->dep[j].id) == 0) {
-				cfg_diag_at(ld, 0, ld->dx[i].file,
-				    ld->dx[i].entry, ld->dx[i].disp,
-				    "same id as %s in %s; the two share "
-				    "cooldowns and counters", ld->dx[j].disp,
-				    ld->dx[j].file->name);
-				break;
-			}
+	cfg_check_refs(ld);
+	cfg_check_ids(ld);
 	if (c->general.master_key == NULL &&
-	    (e = getenv("LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
+	    (e = cfg_getenv(ld, "LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
 		if ((why = cfg_masterkey_why(e)) != NULL)
 			cfg_diag_at(ld, 1, NULL, NULL, "environment variable "
 			    "LITELLM_MASTER_KEY", "%s", why);
 		c->general.master_key = cfg_strdup(ld, e, 1);
 	}
 	if (c->general.database_url == NULL &&
-	    (e = getenv("DATABASE_URL")) != NULL && *e != '\0')
+	    (e = cfg_getenv(ld, "DATABASE_URL")) != NULL && *e != '\0')
 		c->general.database_url = cfg_strdup(ld, e, 1);
 }
 
@@ -806,7 +954,13 @@ cfg_finish(struct cfg_ld *ld)
 		cfg_derive(ld, i);
 	cfg_check(ld);
 	c->ndeploy = ld->ndep;
-	if (ld->ndep > 0)
+	if (ld->ndep == 0)
+		return;
+	/* The array moves to the config rather than being copied. */
+	if (ar_cleanup(&c->ar, free, ld->dep) == LX_OK) {
+		c->deploy = ld->dep;
+		ld->dep = NULL;
+	} else
 		c->deploy = ar_memdup(&c->ar, ld->dep,
 		    ld->ndep * sizeof(*ld->dep));
 }
@@ -836,6 +990,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	ar_init(&c->ar, 0);
 	c->path = ar_strdup(&c->ar, path);
 	cfg_defaults(c, CFG_W_CFG);
+	cfg_env_snapshot(&ld);
 
 	cfg_open(&ld, path, path, NULL, NULL, 0);
 	for (f = ld.files; f != NULL; f = f->next) {
@@ -847,6 +1002,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 		    NULL);
 	}
 	cfg_finish(&ld);
+	cfg_env_commit(&ld);
 	if (ar_failed(&c->ar) || c->path == NULL)
 		cfg_diag_at(&ld, 1, NULL, NULL, NULL, "out of memory");
 	cfg_diag_sort(&ld, start);
@@ -865,6 +1021,11 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	free(ld.ref);
 	free(ld.dk);
 	free(ld.warned);
+	cfg_hash_free(&ld.extras);
+	cfg_hash_free(&ld.creds);
+	cfg_hash_free(&ld.env);
+	free(ld.envnew);
+	free(ld.envnames);
 	if (diags->nerrors > nerr) {
 		cfg_free(c);
 		return (NULL);

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,79 @@
 
 #include "cfg.h"
 #include "cfg_int.h"
+
+unsigned long	 cfg_steps;
+
+/* FNV-1a of s, then aux folded in. */
+static size_t
+cfg_hash_of(const char *s, size_t aux)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ aux) * 1099511628211ULL;
+	return ((size_t)(h ^ (h >> 29)));
+}
+
+/* Double the table (at least 16 slots) and put every entry back. */
+static int
+cfg_hash_grow(struct cfg_hash *h)
+{
+	struct cfg_hent	*t, *e;
+	size_t		 cap = h->cap == 0 ? 16 : h->cap * 2, i, j;
+
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		return (LX_ERR);
+	for (i = 0; i < h->cap; i++) {
+		if ((e = &h->t[i])->key == NULL)
+			continue;
+		for (j = cfg_hash_of(e->key, e->aux) & (cap - 1);
+		    t[j].key != NULL; j = (j + 1) & (cap - 1))
+			cfg_steps++;
+		t[j] = *e;
+	}
+	free(h->t);
+	h->t = t;
+	h->cap = cap;
+	return (LX_OK);
+}
+
+struct cfg_hent *
+cfg_hash_at(struct cfg_hash *h, const char *key, size_t aux, int add)
+{
+	struct cfg_hent	*e;
+	size_t		 i;
+
+	if (add && (h->n + 1) * 2 > h->cap && cfg_hash_grow(h) != LX_OK)
+		return (NULL);
+	if (h->cap == 0)
+		return (NULL);
+	for (i = cfg_hash_of(key, aux) & (h->cap - 1);;
+	    i = (i + 1) & (h->cap - 1)) {
+		cfg_steps++;
+		e = &h->t[i];
+		if (e->key == NULL)
+			break;
+		if (e->aux == aux && strcmp(e->key, key) == 0)
+			return (e);
+	}
+	if (!add)
+		return (NULL);
+	e->key = key;
+	e->aux = aux;
+	e->val = SIZE_MAX;
+	e->str = NULL;
+	h->n++;
+	return (e);
+}
+
+void
+cfg_hash_free(struct cfg_hash *h)
+{
+	free(h->t);
+	memset(h, 0, sizeof(*h));
+}
 
 static void
 cfg_bput(struct cfg_buf *b, const char *s, size_t n)

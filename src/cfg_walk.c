@@ -13,6 +13,7 @@
  * To read a new type of key: add a CFG_T_ or CFG_S_ value in cfg.h, a case
  * in cfg_do_value() and, when it needs one, a reader here.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ cfg_scalar(struct cfg_ld *ld, const yaml_node_t *n, int strict,
 		cfg_diag(ld, strict, n, "os.environ/ names no variable");
 		return (LX_ERR);
 	}
-	if ((e = getenv(v->env)) == NULL) {
+	if ((e = cfg_getenv(ld, v->env)) == NULL) {
 		cfg_diag(ld, strict, n, "environment variable %s is not set",
 		    v->env);
 		return (LX_ERR);
@@ -165,28 +166,43 @@ struct cfg_pair *
 cfg_pairs(struct cfg_ld *ld, yaml_node_t *map, size_t *np, int warn)
 {
 	struct cfg_pair	*v = NULL;
-	size_t		 n = 0, cap = 0, i, j;
+	struct cfg_hash	 h = { NULL, 0, 0 };
+	struct cfg_hent	*e;
+	size_t		 n = 0, cap = 0, i, j, o;
 
 	*np = 0;
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return (NULL);
 	cfg_pairs_add(ld, map, &v, &n, &cap, 0, 0);
-	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n;) {
-			if (strcmp(v[i].key, v[j].key) != 0) {
-				j++;
-				continue;
-			}
-			if (warn && !v[i].merged && !v[j].merged)
-				cfg_pairs_dup(ld, &v[i], &v[j], warn);
-			v[i].k = v[j].k;
-			v[i].v = v[j].v;
-			v[i].merged = v[j].merged;
-			memmove(&v[j], &v[j + 1], (n - j - 1) * sizeof(*v));
-			n--;
+	/*
+	 * Compact in place: a repeated key updates the item its first
+	 * occurrence made.  A short mapping is scanned, a long one looked up
+	 * in a hash (40,000 keys would be 800 million compares).
+	 */
+	for (i = o = 0; i < n; i++) {
+		j = o;
+		if (n <= CFG_SCANMAX) {
+			for (j = 0; j < o; j++)
+				if (cfg_steps++, strcmp(v[j].key, v[i].key) == 0)
+					break;
+		} else if ((e = cfg_hash_at(&h, v[i].key, 0, 1)) != NULL) {
+			if (e->val != SIZE_MAX)
+				j = e->val;
+			else
+				e->val = o;
 		}
+		if (j == o) {
+			v[o++] = v[i];
+			continue;
+		}
+		if (warn && !v[j].merged && !v[i].merged)
+			cfg_pairs_dup(ld, &v[j], &v[i], warn);
+		v[j].k = v[i].k;
+		v[j].v = v[i].v;
+		v[j].merged = v[i].merged;
 	}
-	*np = n;
+	cfg_hash_free(&h);
+	*np = o;
 	return (v);
 }
 
@@ -339,6 +355,20 @@ cfg_defaults(void *base, enum cfg_where where)
 			cfg_default(k, (char *)base + k->off);
 }
 
+/*
+ * The index of extra parameter key of deployment di, or its nextra when
+ * it has none.  A hash over the whole load: litellm_params may hold
+ * thousands of keys.
+ */
+size_t
+cfg_extra_find(struct cfg_ld *ld, size_t di, const char *key)
+{
+	struct cfg_hent	*e;
+
+	e = cfg_hash_at(&ld->extras, key, di, 0);
+	return (e != NULL ? e->val : ld->dep[di].nextra);
+}
+
 static void
 cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
     int known, int secret)
@@ -346,15 +376,14 @@ cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
 	struct cfg_deploy	*d;
 	struct cfg_dx		*dx;
 	struct cfg_extra	*e;
+	struct cfg_hent		*h;
 	size_t			 i;
 
 	if (ld->di >= ld->ndep)
 		return;
 	d = &ld->dep[ld->di];
 	dx = &ld->dx[ld->di];
-	for (i = 0; i < d->nextra; i++)
-		if (strcmp(d->extra[i].key, key) == 0)
-			break;
+	i = cfg_extra_find(ld, ld->di, key);
 	if (i == d->nextra && d->nextra == dx->extracap) {
 		dx->extracap = dx->extracap == 0 ? 8 : dx->extracap * 2;
 		if ((e = ar_calloc(&ld->cfg->ar, dx->extracap *
@@ -365,11 +394,15 @@ cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
 		d->extra = e;
 	}
 	e = &d->extra[i];
-	e->key = cfg_strdup(ld, key, 0);
+	if (i == d->nextra) {
+		if ((e->key = cfg_strdup(ld, key, 0)) == NULL ||
+		    (h = cfg_hash_at(&ld->extras, e->key, ld->di, 1)) == NULL)
+			return;
+		h->val = i;
+		d->nextra++;
+	}
 	e->json = cfg_strdup(ld, json, secret);
 	e->known = known;
-	if (i == d->nextra)
-		d->nextra++;
 }
 
 void
@@ -666,6 +699,7 @@ static void
 cfg_do_cred(struct cfg_ld *ld, yaml_node_t *n)
 {
 	struct cfg_cred	*c;
+	struct cfg_hent	*e;
 	struct cfg_val	 v;
 	yaml_node_t	*name, *vals;
 	int		 rc;
@@ -692,6 +726,10 @@ cfg_do_cred(struct cfg_ld *ld, yaml_node_t *n)
 	c->file = ld->cur;
 	c->name = cfg_strdup(ld, v.s, 0);
 	c->disp = cfg_strdup(ld, ld->disp, 0);
+	/* A name given twice: the last one wins. */
+	if (c->name != NULL && (e = cfg_hash_at(&ld->creds, c->name, 0, 1)) !=
+	    NULL)
+		e->val = ld->ncred - 1;
 	c->values = vals != NULL && vals->type == YAML_MAPPING_NODE ? vals :
 	    NULL;
 }
@@ -957,7 +995,7 @@ void
 cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
     const char *const *first)
 {
-	const struct cfg_key	*k;
+	const struct cfg_key	*k, *const *req;
 	struct cfg_pair		*pv, *p;
 	struct cfg_mark		 m;
 	size_t			 np, i, j, o, tl = strlen(tp);
@@ -991,12 +1029,12 @@ cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
 	}
 	free(rank);
  out:
-	for (k = cfg_keys; k->path != NULL; k++) {
-		if (!(k->flags & CFG_REQUIRED) ||
-		    !cfg_is_child(k->path, tp, tl))
+	for (req = cfg_key_required(); (k = *req) != NULL; req++) {
+		if (!cfg_is_child(k->path, tp, tl))
 			continue;
 		for (i = 0; i < np; i++)
-			if (strcmp(pv[i].key, k->path + tl + (tl > 0)) == 0)
+			if (cfg_steps++, strcmp(pv[i].key,
+			    k->path + tl + (tl > 0)) == 0)
 				break;
 		if (i == np)
 			cfg_missing(ld, n, k->path + tl + (tl > 0));

@@ -2076,3 +2076,100 @@ Test(cfg, reference_configs)
 	closedir(dp);
 	cr_assert_eq(bad, 0, "%d of %d reference configs fail", bad, nfiles);
 }
+
+/*
+ * r15: loading was quadratic in the size of a mapping, of model_list, of
+ * environment_variables and in the number of anchors.  cfg_steps counts
+ * the loader's lookups (hash probes, key comparisons); eight times the
+ * config must cost well under 64 times the steps, and at least one step
+ * per item shows that the lookups are counted at all.
+ */
+enum tc_shape { TC_DEPLOYS, TC_ENVS, TC_KEYS, TC_ANCHORS };
+
+static unsigned long
+tc_steps(enum tc_shape shape, int n)
+{
+	unsigned long	 before;
+	FILE		*fp;
+	int		 i;
+
+	cr_assert_not_null(fp = fopen("config.yaml", "w"));
+	switch (shape) {
+	case TC_DEPLOYS:
+		fputs("model_list:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  - model_name: m%d\n"
+			    "    litellm_params:\n"
+			    "      model: openai/gpt-%d\n"
+			    "      api_key: sk-x\n", i % (n / 2), i);
+		fputs("router_settings:\n  fallbacks:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "    - m%d: [m%d]\n", i, n - i - 1);
+		break;
+	case TC_ENVS:
+		fputs("environment_variables:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  TC_STEPS_%d_%d: v%d\n", n, i, i);
+		fputs("model_list:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  - model_name: m%d\n"
+			    "    litellm_params:\n"
+			    "      model: openai/gpt\n"
+			    "      api_key: os.environ/TC_STEPS_%d_%d\n", i, n,
+			    i);
+		break;
+	case TC_KEYS:
+		fputs(TC_ONE, fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "      k%d: %d\n", i, i);
+		fputs("litellm_settings:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  k%d: %d\n", i, i);
+		break;
+	case TC_ANCHORS:
+		fputs(TC_ONE "      extra_body:\n        defs:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "          - &a%d v%d\n", i, i);
+		fputs("        refs:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "          - *a%d\n", i);
+		break;
+	}
+	cr_assert_eq(fclose(fp), 0);
+	before = cfg_steps;
+	tc_loadf("config.yaml");
+	TC_OK();
+	return (cfg_steps - before);
+}
+
+static void
+tc_linear(enum tc_shape shape, const char *what)
+{
+	unsigned long	 s1, s8;
+
+	s1 = tc_steps(shape, 1000);
+	s8 = tc_steps(shape, 8000);
+	cr_assert_geq(s1, 1000, "%s: %lu steps for 1000", what, s1);
+	cr_assert_lt(s8, 16 * s1, "%s: %lu steps for 1000, %lu for 8000",
+	    what, s1, s8);
+}
+
+Test(cfg, r15_load_is_linear_in_deployments)
+{
+	tc_linear(TC_DEPLOYS, "deployments");
+}
+
+Test(cfg, r15_load_is_linear_in_environment_variables)
+{
+	tc_linear(TC_ENVS, "environment_variables");
+}
+
+Test(cfg, r15_load_is_linear_in_keys)
+{
+	tc_linear(TC_KEYS, "keys");
+}
+
+Test(cfg, r15_load_is_linear_in_anchors)
+{
+	tc_linear(TC_ANCHORS, "anchors");
+}
