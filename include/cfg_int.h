@@ -293,8 +293,6 @@ void		 cfg_pyfloat(double, char *buf, size_t sz);
 void		 cfg_quote(struct cfg_buf *, const char *, enum cfg_fmt);
 void		 cfg_render_scalar(const struct cfg_val *, enum cfg_fmt,
 		    struct cfg_buf *);
-/* LiteLLM's model_name pattern: anchored at the start, * any text. */
-int		 cfg_glob(const char *pat, const char *s);
 
 /*
  * The entry for (key, aux); with add, a new entry (val SIZE_MAX) when

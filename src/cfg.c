@@ -37,6 +37,7 @@
 
 #include "cfg.h"
 #include "cfg_int.h"
+#include "glob.h"
 
 static const char *const cfg_cred_fields[] = {
 	"api_key", "api_base", "api_version", "organization", NULL
@@ -846,7 +847,8 @@ cfg_group_known(struct cfg_ld *ld, struct cfg_hash *names,
 	if (cfg_hash_at(names, g, 0, 0) != NULL)
 		return (1);
 	for (i = 0; i < nwild; i++)
-		if (cfg_steps++, cfg_glob(ld->dep[wild[i]].model_name, g))
+		if (cfg_steps++, glob_match(ld->dep[wild[i]].model_name, g,
+		    NULL, NULL, 0, NULL))
 			return (1);
 	return (0);
 }

@@ -645,20 +645,3 @@ cfg_render_scalar(const struct cfg_val *v, enum cfg_fmt fmt,
 		break;
 	}
 }
-
-/* LiteLLM's pattern match: anchored at the start, * matches anything. */
-int
-cfg_glob(const char *pat, const char *s)
-{
-	if (*pat == '\0')
-		return (1);
-	if (*pat == '*') {
-		for (;; s++) {
-			if (cfg_glob(pat + 1, s))
-				return (1);
-			if (*s == '\0')
-				return (0);
-		}
-	}
-	return (*s == *pat && cfg_glob(pat + 1, s + 1));
-}
