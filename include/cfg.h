@@ -115,9 +115,17 @@ struct cfg_alias {
 	int		 hidden;
 };
 
+/* Where a key's value came from, for messages about it. */
+struct cfg_keypos {
+	const char	*file;		/* NULL: not in a file */
+	int		 line, col;
+	const char	*env;		/* os.environ/ variable, or NULL */
+};
+
 struct cfg {
 	struct arena	 ar;			/* owns everything below */
 	const char	*path;			/* the main config file */
+	struct cfg_keypos *keypos;		/* per cfg_keys[] row */
 
 	size_t			 ndeploy;
 	struct cfg_deploy	*deploy;
@@ -205,6 +213,18 @@ struct cfg {
  */
 struct cfg	*cfg_load(const char *path, struct cfg_diags *diags);
 void		 cfg_free(struct cfg *);
+
+/*
+ * On reload, before nc replaces old: a key flagged CFG_RESTART (read once
+ * at start, such as state_dir or log_level) whose value changed keeps
+ * old's value in nc, with a warning in diags ("file:line:col: key: cannot
+ * change on reload; keeps VALUE until restart"; a secret or a value from
+ * os.environ/ is never shown).  Returns the number of such keys, or
+ * LX_ERR when out of memory: nc is then half updated and must be refused.
+ * What it keeps is copied into nc's arena, so old may be freed first.
+ */
+int		 cfg_reload_check(const struct cfg *old, struct cfg *nc,
+		    struct cfg_diags *diags);
 
 /*
  * Lookups done by config loads so far (hash probes, key comparisons), for

@@ -69,16 +69,22 @@ cfg_wipe(void *p)
 	explicit_bzero(p, strlen(p));
 }
 
-/* Copy s into the config arena; secrets are wiped when it is freed. */
-char *
-cfg_strdup(struct cfg_ld *ld, const char *s, int secret)
+/* Copy s into c's arena; secrets are wiped when it is freed. */
+static char *
+cfg_ar_strdup(struct cfg *c, const char *s, int secret)
 {
 	char	*p;
 
-	if ((p = ar_strdup(&ld->cfg->ar, s)) != NULL && secret &&
-	    ar_cleanup(&ld->cfg->ar, cfg_wipe, p) != LX_OK)
+	if ((p = ar_strdup(&c->ar, s)) != NULL && secret &&
+	    ar_cleanup(&c->ar, cfg_wipe, p) != LX_OK)
 		return (NULL);
 	return (p);
+}
+
+char *
+cfg_strdup(struct cfg_ld *ld, const char *s, int secret)
+{
+	return (cfg_ar_strdup(ld->cfg, s, secret));
 }
 
 /*
@@ -916,6 +922,20 @@ cfg_check_ids(struct cfg_ld *ld)
 	cfg_hash_free(&ids);
 }
 
+/* Row path's value came from environment variable name, not the file. */
+static void
+cfg_keypos_env(struct cfg_ld *ld, const char *path, const char *name)
+{
+	const struct cfg_key	*k;
+
+	for (k = cfg_keys; k->path != NULL; k++)
+		if (strcmp(k->path, path) == 0 && ld->cfg->keypos != NULL) {
+			memset(&ld->cfg->keypos[k - cfg_keys], 0,
+			    sizeof(*ld->cfg->keypos));
+			ld->cfg->keypos[k - cfg_keys].env = name;
+		}
+}
+
 /*
  * Checks across the whole config: the groups fallbacks and aliases name,
  * repeated ids, and the master key and database taken from the environment
@@ -937,8 +957,11 @@ cfg_check(struct cfg_ld *ld)
 		c->general.master_key = cfg_strdup(ld, e, 1);
 	}
 	if (c->general.database_url == NULL &&
-	    (e = cfg_getenv(ld, "DATABASE_URL")) != NULL && *e != '\0')
+	    (e = cfg_getenv(ld, "DATABASE_URL")) != NULL && *e != '\0') {
 		c->general.database_url = cfg_strdup(ld, e, 1);
+		cfg_keypos_env(ld, "general_settings.database_url",
+		    "DATABASE_URL");
+	}
 }
 
 /* After the walk: credentials, organizations, derived fields, checks. */
@@ -992,6 +1015,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	ar_init(&c->ar, 0);
 	c->path = ar_strdup(&c->ar, path);
 	cfg_defaults(c, CFG_W_CFG);
+	c->keypos = ar_calloc(&c->ar, nkeys * sizeof(*c->keypos));
 	cfg_env_snapshot(&ld);
 
 	cfg_open(&ld, path, path, NULL, NULL, 0);
@@ -1042,6 +1066,156 @@ cfg_free(struct cfg *c)
 		return;
 	ar_free(&c->ar);
 	free(c);
+}
+
+/* Whether the field of row k is the same in a and b (struct cfg). */
+static int
+cfg_field_same(const struct cfg_key *k, const struct cfg *a,
+    const struct cfg *b)
+{
+	const char	*fa = (const char *)a + k->off;
+	const char	*fb = (const char *)b + k->off;
+	const char	*sa, *sb;
+
+	switch (k->type) {
+	case CFG_T_INT:
+		return (*(const long *)fa == *(const long *)fb);
+	case CFG_T_NUM:
+		return (*(const double *)fa == *(const double *)fb);
+	case CFG_T_BOOL:
+		return (*(const int *)fa == *(const int *)fb);
+	case CFG_T_STR:
+	case CFG_T_SECRET:
+	case CFG_T_DURATION:
+	case CFG_T_ENUM:
+		sa = *(const char *const *)fa;
+		sb = *(const char *const *)fb;
+		return (sa == sb || (sa != NULL && sb != NULL &&
+		    strcmp(sa, sb) == 0));
+	default:
+		return (1);	/* not a scalar: never flagged CFG_RESTART */
+	}
+}
+
+/* "keeps 8 until restart", never showing a secret or an os.environ/. */
+static void
+cfg_reload_keeps(const struct cfg_key *k, const struct cfg *old,
+    char *buf, size_t sz)
+{
+	const char	*f = (const char *)old + k->off, *s;
+	char		 num[40];
+
+	if (k->type == CFG_T_SECRET ||
+	    (old->keypos != NULL && old->keypos[k - cfg_keys].env != NULL)) {
+		snprintf(buf, sz, "keeps its running value until restart");
+		return;
+	}
+	switch (k->type) {
+	case CFG_T_INT:
+		if (*(const long *)f == CFG_UNSET_INT)
+			break;
+		snprintf(buf, sz, "keeps %ld until restart", *(const long *)f);
+		return;
+	case CFG_T_NUM:
+		if (*(const double *)f == CFG_UNSET_NUM)
+			break;
+		cfg_pyfloat(*(const double *)f, num, sizeof(num));
+		snprintf(buf, sz, "keeps %s until restart", num);
+		return;
+	case CFG_T_BOOL:
+		if (*(const int *)f == -1)
+			break;
+		snprintf(buf, sz, "keeps %s until restart", *(const int *)f ?
+		    "true" : "false");
+		return;
+	default:
+		if ((s = *(const char *const *)f) == NULL)
+			break;
+		snprintf(buf, sz, "keeps \"%.60s%s\" until restart", s,
+		    strlen(s) > 60 ? "..." : "");
+		return;
+	}
+	snprintf(buf, sz, "stays unset until restart");
+}
+
+/* Put old's value of row k into nc (strings copied into nc's arena). */
+static int
+cfg_reload_keep(const struct cfg_key *k, const struct cfg *old,
+    struct cfg *nc)
+{
+	const char	*fo = (const char *)old + k->off, *s;
+	char		*fn = (char *)nc + k->off;
+	size_t		 i = (size_t)(k - cfg_keys);
+
+	switch (k->type) {
+	case CFG_T_INT:
+		*(long *)fn = *(const long *)fo;
+		break;
+	case CFG_T_NUM:
+		*(double *)fn = *(const double *)fo;
+		break;
+	case CFG_T_BOOL:
+		*(int *)fn = *(const int *)fo;
+		break;
+	default:
+		s = *(const char *const *)fo;
+		if (s != NULL && (s = cfg_ar_strdup(nc, s,
+		    k->type == CFG_T_SECRET)) == NULL)
+			return (LX_ERR);
+		*(const char **)fn = s;
+		break;
+	}
+	/* The kept value's origin goes with it: hidden stays hidden. */
+	if (nc->keypos != NULL) {
+		nc->keypos[i].env = NULL;
+		if (old->keypos != NULL && old->keypos[i].env != NULL &&
+		    (nc->keypos[i].env = cfg_ar_strdup(nc,
+		    old->keypos[i].env, 0)) == NULL)
+			return (LX_ERR);
+	}
+	return (LX_OK);
+}
+
+int
+cfg_reload_check(const struct cfg *old, struct cfg *nc,
+    struct cfg_diags *ds)
+{
+	const struct cfg_key	*k;
+	const struct cfg_keypos	*p;
+	struct cfg_diag		*d;
+	char			 keeps[128];
+	int			 n = 0;
+
+	for (k = cfg_keys; k->path != NULL; k++) {
+		if (!(k->flags & CFG_RESTART) || k->where != CFG_W_CFG ||
+		    cfg_field_same(k, old, nc))
+			continue;
+		cfg_reload_keeps(k, old, keeps, sizeof(keeps));
+		p = nc->keypos != NULL ? &nc->keypos[k - cfg_keys] : NULL;
+		if ((d = ar_calloc(&ds->ar, sizeof(*d))) == NULL)
+			return (LX_ERR);
+		d->file = nc->path;
+		if (p != NULL && p->file != NULL) {
+			d->file = p->file;
+			d->line = p->line;
+			d->col = p->col;
+			d->text = ar_printf(&ds->ar, "%s:%d:%d: %s: cannot "
+			    "change on reload; %s", p->file, p->line, p->col,
+			    k->path, keeps);
+		} else
+			d->text = ar_printf(&ds->ar, "%s: %s: cannot change "
+			    "on reload; %s", nc->path, k->path, keeps);
+		if (d->text == NULL || (d->file = ar_strdup(&ds->ar,
+		    d->file)) == NULL)
+			return (LX_ERR);
+		*ds->tail = d;
+		ds->tail = &d->next;
+		ds->nwarnings++;
+		n++;
+		if (cfg_reload_keep(k, old, nc) != LX_OK)
+			return (LX_ERR);
+	}
+	return (n);
 }
 
 void

@@ -814,6 +814,22 @@ cfg_str_why(const struct cfg_key *k, const char *s, char *buf, size_t sz)
 	return (buf);
 }
 
+/* Where the value of row k (a struct cfg field) was set, for reloads. */
+static void
+cfg_keypos(struct cfg_ld *ld, const struct cfg_key *k, const yaml_node_t *n,
+    const char *env)
+{
+	struct cfg_keypos	*p;
+
+	if (k->where != CFG_W_CFG || ld->cfg->keypos == NULL)
+		return;
+	p = &ld->cfg->keypos[k - cfg_keys];
+	p->file = ld->cur->name;
+	p->line = (int)n->start_mark.line + 1;
+	p->col = (int)n->start_mark.column + 1;
+	p->env = env != NULL ? cfg_strdup(ld, env, 0) : NULL;
+}
+
 /* Keep a checked value in its field, or as an extra parameter. */
 static void
 cfg_keep(struct cfg_ld *ld, const struct cfg_key *k, const struct cfg_val *v,
@@ -887,6 +903,7 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 	if (v.t == CFG_V_NULL) {
 		if (f != NULL)
 			cfg_default(k, f);
+		cfg_keypos(ld, k, n, NULL);
 		return;
 	}
 	if (k->type == CFG_T_INT || k->type == CFG_T_NUM ||
@@ -909,8 +926,10 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 		ld->dx[ld->di].cred = cfg_strdup(ld, v.s, 0);
 		ld->dx[ld->di].credenv = v.env;
 		ld->dx[ld->di].credn = n;
-	} else
+	} else {
 		cfg_keep(ld, k, &v, l, x, b);
+		cfg_keypos(ld, k, n, v.env);
+	}
 }
 
 /* Read the value n of the key of row k (whose key node is kn). */

@@ -2173,3 +2173,109 @@ Test(cfg, r15_load_is_linear_in_anchors)
 {
 	tc_linear(TC_ANCHORS, "anchors");
 }
+
+/*
+ * r14: keys read once at start keep their running value on reload, with
+ * a warning that never shows a secret or a value from the environment;
+ * other keys change.
+ */
+Test(cfg, r14_reload_keeps_restart_keys)
+{
+	struct cfg	*old;
+	struct cfg_diag	*d;
+	int		 n;
+
+	setenv("DBURL", "postgresql://u:SECRETPW@db/x", 1);
+	tc_load("general_settings:\n"
+	    "  database_url: os.environ/DBURL\n"
+	    "llmux_settings:\n"
+	    "  num_workers: 2\n"
+	    "  state_dir: /var/lib/llmux\n"
+	    "  log_level: info\n");
+	TC_CLEAN();
+	old = tc_cfg;
+	tc_cfg = NULL;
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:OTHERPW@db/y\n"
+	    "llmux_settings:\n"
+	    "  num_workers: 4\n"
+	    "  state_dir: /tmp/elsewhere\n"
+	    "  log_level: debug\n"
+	    "  log_format: json\n");
+	TC_CLEAN();
+	n = cfg_reload_check(old, tc_cfg, &tc_ds);
+	cr_assert_eq(n, 4, "%d\n%s", n, tc_dump());
+	TC_WARN("config.yaml:2:17: general_settings.database_url: cannot "
+	    "change on reload; keeps its running value until restart");
+	TC_WARN("config.yaml:5:14: llmux_settings.state_dir: cannot change "
+	    "on reload; keeps \"/var/lib/llmux\" until restart");
+	TC_WARN("config.yaml:6:14: llmux_settings.log_level: cannot change "
+	    "on reload; keeps \"info\" until restart");
+	TC_WARN("config.yaml:7:15: llmux_settings.log_format: cannot change "
+	    "on reload; keeps \"text\" until restart");
+	for (d = tc_ds.head; d != NULL; d = d->next)
+		cr_assert(strstr(d->text, "PW") == NULL, "%s", tc_dump());
+	/* Freeing the old generation first must not matter. */
+	cfg_free(old);
+	cr_assert_str_eq(tc_cfg->general.database_url,
+	    "postgresql://u:SECRETPW@db/x");
+	cr_assert_str_eq(tc_cfg->llmux.state_dir, "/var/lib/llmux");
+	cr_assert_str_eq(tc_cfg->llmux.log_level, "info");
+	cr_assert_str_eq(tc_cfg->llmux.log_format, "text");
+	cr_assert_eq(tc_cfg->llmux.num_workers, 4);
+
+	/* A second reload: the kept database URL is still not shown. */
+	old = tc_cfg;
+	tc_cfg = NULL;
+	cfg_diags_free(&tc_ds);
+	cfg_diags_init(&tc_ds);
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:THIRDPW@db/z\n");
+	TC_CLEAN();
+	cr_assert_eq(cfg_reload_check(old, tc_cfg, &tc_ds), 2, "%s",
+	    tc_dump());
+	TC_WARN("config.yaml:2:17: general_settings.database_url: cannot "
+	    "change on reload; keeps its running value until restart");
+	TC_WARN("config.yaml: llmux_settings.state_dir: cannot change on "
+	    "reload; keeps \"/var/lib/llmux\" until restart");
+	cfg_free(old);
+	cr_assert_eq(tc_count("PW"), 0, "%s", tc_dump());
+	/* The same file again: nothing to say. */
+	old = tc_cfg;
+	tc_cfg = NULL;
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:SECRETPW@db/x\n"
+	    "llmux_settings:\n"
+	    "  state_dir: /var/lib/llmux\n");
+	TC_CLEAN();
+	cr_assert_eq(cfg_reload_check(old, tc_cfg, &tc_ds), 0, "%s",
+	    tc_dump());
+	cfg_free(old);
+}
+
+/* r14: the man page says which keys wait for a restart. */
+Test(cfg, r14_man_page_marks_restart_keys)
+{
+	const struct cfg_keydoc	*kd;
+	FILE			*fp;
+	char			*page = NULL, *p;
+	size_t			 len = 0;
+	int			 n = 0, m;
+
+	for (kd = cfg_keydocs(); kd->path != NULL; kd++)
+		if (kd->restart) {
+			n++;
+			cr_assert(strcmp(kd->path, "llmux_settings.num_workers")
+			    != 0, "num_workers takes effect on reload");
+		}
+	cr_assert_geq(n, 4);
+	/* Each of them, and only they, say so in the page. */
+	cr_assert_not_null(fp = open_memstream(&page, &len));
+	cr_assert_eq(cfg_keys_mdoc(fp), LX_OK);
+	cr_assert_eq(fclose(fp), 0);
+	for (p = page, m = 0; (p = strstr(p, "takes effect on restart")) !=
+	    NULL; p++)
+		m++;
+	free(page);
+	cr_assert_eq(m, n, "%d rows, %d sentences", n, m);
+}
