@@ -769,8 +769,9 @@ const struct cfg_key cfg_keys[] = {
 	    "PostgreSQL URL for keys, teams and spend; when unset, the "
 	    "environment variable DATABASE_URL." },
 	{ "general_settings.max_request_size_mb", CFG_T_NUM, NULL,
-	    CFG_C(general.max_request_size_mb), NN | CFG_LIVE, 0, NULL,
-	    "Largest request body in MB; a larger one gets 413." },
+	    CFG_C(general.max_request_size_mb), POS | CFG_LIVE, 0, NULL,
+	    "Largest request body in MB, a larger one getting 413; when it is "
+	    "unset, llmux takes 100 MB." },
 	{ "general_settings.max_response_size_mb", CFG_T_NUM, NULL,
 	    CFG_C(general.max_response_size_mb), POS | CFG_LIVE, 0, NULL,
 	    "Largest upstream response body in MB, a larger one failing the "

@@ -1376,7 +1376,8 @@ Test(cfg, r15_zero_where_zero_breaks)
 	    "  drain_timeout: 0\n"
 	    "  sse_keepalive: 0\n"
 	    "general_settings:\n"
-	    "  max_response_size_mb: 0\n");
+	    "  max_response_size_mb: 0\n"
+	    "  max_request_size_mb: 0\n");
 	TC_FAILED();
 	TC_ERR("config.yaml:2:19: llmux_settings.header_timeout: must be "
 	    "greater than 0, got 0");
@@ -1388,7 +1389,9 @@ Test(cfg, r15_zero_where_zero_breaks)
 	    "greater than 0, got 0");
 	TC_ERR("config.yaml:9:25: general_settings.max_response_size_mb: "
 	    "must be greater than 0, got 0");
-	cr_assert_eq(tc_ds.nerrors, 5, "%s", tc_dump());
+	TC_ERR("config.yaml:10:24: general_settings.max_request_size_mb: "
+	    "must be greater than 0, got 0");
+	cr_assert_eq(tc_ds.nerrors, 6, "%s", tc_dump());
 	tc_load("llmux_settings:\n"
 	    "  header_timeout: 0.5\n"
 	    "  drain_timeout: 0\n"
@@ -1508,7 +1511,7 @@ Test(cfg, many_errors_in_one_load)
 	    "cost-based-routing, free-key-optimization, "
 	    "provider-budget-routing, got \"fastest\"");
 	TC_ERR("config.yaml:22:24: general_settings.max_request_size_mb: must "
-	    "not be negative, got -1");
+	    "be greater than 0, got -1");
 	TC_ERR("config.yaml:24:16: litellm_settings.num_retries: expected an "
 	    "integer, got a list");
 	TC_ERR("config.yaml:26:14: llmux_settings.log_level: must be one of "
