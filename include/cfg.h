@@ -231,6 +231,11 @@ int		 cfg_reload_check(const struct cfg *old, struct cfg *nc,
  * the unit tests that check loading stays linear.  Nothing else reads it.
  */
 extern unsigned long	 cfg_steps;
+/*
+ * Mappings and lists a load may visit before it stops as an alias bomb,
+ * besides an allowance per node read; CFG_MAXVISIT unless a test lowers it.
+ */
+extern long		 cfg_visit_base;
 
 void		 cfg_diags_init(struct cfg_diags *);
 void		 cfg_diags_free(struct cfg_diags *);

@@ -30,6 +30,7 @@
 #define CFG_MAXDEPTH	64		/* nesting of values followed */
 #define CFG_MAXINCL	16		/* include depth */
 #define CFG_MAXVISIT	1000000L	/* nodes visited: alias bombs */
+#define CFG_VISITSPERNODE 8L		/* and more for each node read */
 #define CFG_MAXTEXT	(1024 * 1024)	/* one value rendered as text */
 #define CFG_SCANMAX	8		/* up to this many items: scan, no hash */
 #define CFG_ENV		"os.environ/"
@@ -163,6 +164,7 @@ struct cfg_ld {
 	char			**envnew;	/* "NAME=value" to export */
 	size_t			 nenvnew, envcap;
 	long			 visits;
+	long			 maxvisits;	/* grows with the nodes read */
 	int			 quiet;		/* drop diagnostics */
 	int			 toobig;	/* reported once */
 };

@@ -359,6 +359,13 @@ cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 		goto done;
 	}
 	f->hasdoc = 1;
+	/*
+	 * Aliases can make a small file visit a node a billion times; a big
+	 * file visits each of its nodes a few times.  The budget follows the
+	 * size, so 300,000 deployments load and an alias bomb does not.
+	 */
+	ld->maxvisits += CFG_VISITSPERNODE *
+	    (long)(f->doc.nodes.top - f->doc.nodes.start);
 	if ((root = yaml_document_get_root_node(&f->doc)) == NULL) {
 		cfg_diag_at(ld, 1, f, NULL, NULL, "the file is empty");
 		goto done;
@@ -1015,6 +1022,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	ar_init(&c->ar, 0);
 	c->path = ar_strdup(&c->ar, path);
 	cfg_defaults(c, CFG_W_CFG);
+	ld.maxvisits = cfg_visit_base;
 	c->keypos = ar_calloc(&c->ar, nkeys * sizeof(*c->keypos));
 	cfg_env_snapshot(&ld);
 

@@ -25,6 +25,7 @@
 #include "cfg_int.h"
 
 unsigned long	 cfg_steps;
+long		 cfg_visit_base = CFG_MAXVISIT;
 
 /* FNV-1a of s, then aux folded in. */
 static size_t

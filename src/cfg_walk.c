@@ -98,7 +98,7 @@ cfg_pairs_add(struct cfg_ld *ld, yaml_node_t *map, struct cfg_pair **v,
 	struct cfg_pair		*nv;
 	int			 pass, ismerge;
 
-	if (depth > CFG_MAXDEPTH || ++ld->visits > CFG_MAXVISIT) {
+	if (depth > CFG_MAXDEPTH || ++ld->visits > ld->maxvisits) {
 		cfg_toobig(ld, map);
 		return (LX_ERR);
 	}
@@ -238,7 +238,7 @@ cfg_render(struct cfg_ld *ld, yaml_node_t *n, enum cfg_fmt fmt, int env,
 	size_t			 np, i;
 	int			 rc = LX_OK;
 
-	if (depth > CFG_MAXDEPTH || ++ld->visits > CFG_MAXVISIT ||
+	if (depth > CFG_MAXDEPTH || ++ld->visits > ld->maxvisits ||
 	    b->len > CFG_MAXTEXT) {
 		cfg_toobig(ld, n);
 		return (LX_ERR);

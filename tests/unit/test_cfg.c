@@ -635,6 +635,38 @@ Test(cfg, alias_bomb)
 	    "%s", tc_dump());
 }
 
+/*
+ * r15: the alias-bomb guard was a fixed 1,000,000 visits, so a config of
+ * 250,000 plain deployments failed with "nested too deeply or too large".
+ * The budget now grows with the nodes read; with the fixed part lowered
+ * to 1,000, 500 deployments (2,000 visits) load and the bomb still stops.
+ */
+Test(cfg, r15_visit_budget_grows_with_the_file)
+{
+	FILE	*fp;
+	int	 i;
+
+	cfg_visit_base = 1000;
+	cr_assert_not_null(fp = fopen("config.yaml", "w"));
+	fputs("model_list:\n", fp);
+	for (i = 0; i < 500; i++)
+		fprintf(fp, "  - model_name: m%d\n"
+		    "    litellm_params:\n"
+		    "      model: openai/gpt\n", i);
+	cr_assert_eq(fclose(fp), 0);
+	tc_loadf("config.yaml");
+	TC_CLEAN();
+	cr_assert_eq(tc_cfg->ndeploy, 500);
+	tc_load(TC_ONE
+	    "      extra_body: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n");
+	TC_FAILED();
+	cr_assert_eq(tc_count("value nested too deeply or too large"), 1,
+	    "%s", tc_dump());
+}
+
 Test(cfg, model_names_and_providers)
 {
 	tc_load("model_list:\n"
