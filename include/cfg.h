@@ -115,9 +115,17 @@ struct cfg_alias {
 	int		 hidden;
 };
 
+/* Where a key's value came from, for messages about it. */
+struct cfg_keypos {
+	const char	*file;		/* NULL: not in a file */
+	int		 line, col;
+	const char	*env;		/* os.environ/ variable, or NULL */
+};
+
 struct cfg {
 	struct arena	 ar;			/* owns everything below */
 	const char	*path;			/* the main config file */
+	struct cfg_keypos *keypos;		/* per cfg_keys[] row */
 
 	size_t			 ndeploy;
 	struct cfg_deploy	*deploy;
@@ -206,18 +214,43 @@ struct cfg {
 struct cfg	*cfg_load(const char *path, struct cfg_diags *diags);
 void		 cfg_free(struct cfg *);
 
+/*
+ * On reload, before nc replaces old: a key flagged CFG_RESTART (read once
+ * at start, such as state_dir or log_level) whose value changed keeps
+ * old's value in nc, with a warning in diags ("file:line:col: key: cannot
+ * change on reload; keeps VALUE until restart"; a secret or a value from
+ * os.environ/ is never shown).  Returns the number of such keys, or
+ * LX_ERR when out of memory: nc is then half updated and must be refused.
+ * What it keeps is copied into nc's arena, so old may be freed first.
+ */
+int		 cfg_reload_check(const struct cfg *old, struct cfg *nc,
+		    struct cfg_diags *diags);
+
+/*
+ * Lookups done by config loads so far (hash probes, key comparisons), for
+ * the unit tests that check loading stays linear.  Nothing else reads it.
+ */
+extern unsigned long	 cfg_steps;
+/*
+ * Mappings and lists a load may visit before it stops as an alias bomb,
+ * besides an allowance per node read; CFG_MAXVISIT unless a test lowers it.
+ */
+extern long		 cfg_visit_base;
+
 void		 cfg_diags_init(struct cfg_diags *);
 void		 cfg_diags_free(struct cfg_diags *);
 
 /*
- * The key table, for the man page generator and --help-config: one row per
- * known key, in document order.  Terminated by a row with path == NULL.
+ * The key table as documentation, for whoever prints the running config:
+ * one row per known key, in document order.  Terminated by a row with
+ * path == NULL.  Built once and kept; NULL when out of memory.
  */
 struct cfg_keydoc {
 	const char	*path;		/* "router_settings.routing_strategy" */
 	const char	*type;		/* "string", "integer", ... */
 	const char	*def;		/* default, as text; NULL: none */
 	const char	*doc;		/* one sentence */
+	int		 restart;	/* a reload does not change it */
 };
 const struct cfg_keydoc	*cfg_keydocs(void);
 
@@ -279,6 +312,9 @@ enum cfg_special {
 #define CFG_STRICT	0x08	/* must be a YAML string, not 1234 or true */
 #define CFG_LIVE	0x10	/* the daemon acts on it (else: checked, kept,
 				   not used yet; the man page says so) */
+#define CFG_POSITIVE	0x20	/* zero or negative: error */
+#define CFG_RESTART	0x40	/* read once at start: a reload keeps the
+				   running value and warns */
 
 struct cfg_key {
 	const char		*path;

@@ -8,6 +8,8 @@
  *			reader per type of key
  *	cfg_val.c	scalars as PyYAML types them, LiteLLM's casts, and
  *			values as JSON or Python text
+ *	cfg_yaml.c	YAML events into libyaml's document, anchors in
+ *			a hash
  *	cfg_doc.c	looking rows up in the key table; the table as
  *			documentation
  *	cfg_keys.c	the key table
@@ -28,7 +30,9 @@
 #define CFG_MAXDEPTH	64		/* nesting of values followed */
 #define CFG_MAXINCL	16		/* include depth */
 #define CFG_MAXVISIT	1000000L	/* nodes visited: alias bombs */
+#define CFG_VISITSPERNODE 8L		/* and more for each node read */
 #define CFG_MAXTEXT	(1024 * 1024)	/* one value rendered as text */
+#define CFG_SCANMAX	8		/* up to this many items: scan, no hash */
 #define CFG_ENV		"os.environ/"
 #define CFG_ENVLEN	(sizeof(CFG_ENV) - 1)
 #define CFG_SKREASON	"master_key must start with 'sk-', as keys are told " \
@@ -65,6 +69,23 @@ struct cfg_val {
 	int		 b;
 };
 
+/*
+ * A hash table of strings (open addressing), for lookups that would
+ * otherwise scan: keys of a mapping, anchors, variables, groups, ids.
+ * The keys are not copied: they must outlive the table.
+ */
+struct cfg_hent {
+	const char	*key;		/* NULL: a free slot */
+	size_t		 aux;		/* part of the key: a deployment index */
+	size_t		 val;		/* SIZE_MAX in a new entry */
+	const char	*str;		/* NULL in a new entry */
+};
+
+struct cfg_hash {
+	struct cfg_hent	*t;
+	size_t		 cap, n;	/* cap: 0 or a power of 2 */
+};
+
 /* A growing text buffer; fail is sticky. */
 struct cfg_buf {
 	char		*p;
@@ -84,6 +105,7 @@ struct cfg_dx {
 	yaml_node_t	*entry;
 	const char	*disp;		/* "model_list[3]" */
 	const char	*cred;		/* litellm_credential_name */
+	const char	*credenv;	/* it came from os.environ/credenv */
 	yaml_node_t	*credn;
 	struct cfg_strv	 orgs;		/* organization given as a list */
 	const char	*org;		/* this copy's organization */
@@ -103,6 +125,7 @@ struct cfg_ref {
 	struct cfg_file	*file;
 	yaml_node_t	*n;
 	const char	*disp, *group;
+	const char	*env;		/* group came from os.environ/env */
 };
 
 struct cfg_dkey {
@@ -133,7 +156,15 @@ struct cfg_ld {
 	size_t			 nref, refcap;
 	struct cfg_dkey		*dk;
 	size_t			 ndk, dkcap;
+	struct cfg_hash		 extras;	/* (key, deployment): extra[] */
+	struct cfg_hash		 creds;		/* name: the last cred[] */
+	struct cfg_hash		 env;		/* name: value (str) */
+	char			*envnames;	/* the names env points to */
+	int			 envfail;	/* no hash: use getenv() */
+	char			**envnew;	/* "NAME=value" to export */
+	size_t			 nenvnew, envcap;
 	long			 visits;
+	long			 maxvisits;	/* grows with the nodes read */
 	int			 quiet;		/* drop diagnostics */
 	int			 toobig;	/* reported once */
 };
@@ -169,17 +200,44 @@ void		 cfg_diag_at(struct cfg_ld *, int error, struct cfg_file *f,
 /* Append a key (or, with key NULL, the list index idx) to the path. */
 struct cfg_mark	 cfg_push(struct cfg_ld *, const char *key, size_t idx);
 void		 cfg_pop(struct cfg_ld *, struct cfg_mark);
+/*
+ * The value of environment variable name as this load sees it (the
+ * environment at the start, plus environment_variables), or NULL.
+ */
+const char	*cfg_getenv(struct cfg_ld *, const char *name);
+/* Why k cannot be the master key (phrase without the key), or NULL. */
+const char	*cfg_masterkey_why(const char *k);
 /* Report, once per load, a value too deep or too large to follow. */
 void		 cfg_toobig(struct cfg_ld *, const yaml_node_t *);
+
+/*
+ * cfg_yaml.c: the YAML document.
+ */
+
+struct cfg_yaml {
+	yaml_parser_t	*p;		/* input set */
+	int		 started, ended;
+};
+
+/*
+ * The next document of y's stream into doc, as yaml_parser_load() does:
+ * 1 (at the end of the stream, doc has no root node), or 0 with the
+ * error in y->p.  yaml_document_delete() frees doc.
+ */
+int		 cfg_yaml_load(struct cfg_yaml *, yaml_document_t *doc);
 
 /*
  * cfg_walk.c: mappings and the readers.
  */
 
+#define CFG_DUP_WARN	1		/* cfg_pairs: a key given twice warns */
+#define CFG_DUP_ERROR	2		/* or is an error */
+
 /*
  * The pairs of map with << merged in and repeated keys resolved the way
  * PyYAML builds a dict: first position, last value.  NULL when there are
- * none; free() it.  With warn, a key given twice draws a warning.
+ * none; free() it.  With warn (CFG_DUP_*), a key given twice in map
+ * itself draws a diagnostic.
  */
 struct cfg_pair	*cfg_pairs(struct cfg_ld *, yaml_node_t *map, size_t *np,
 		    int warn);
@@ -195,6 +253,8 @@ int		 cfg_scalar(struct cfg_ld *, const yaml_node_t *n, int strict,
 void		 cfg_pystr(struct cfg_ld *, yaml_node_t *, struct cfg_buf *);
 /* Every field of base kept at where (a struct cfg or cfg_deploy) reset. */
 void		 cfg_defaults(void *base, enum cfg_where where);
+/* The index of extra parameter key of deployment di, or its nextra. */
+size_t		 cfg_extra_find(struct cfg_ld *, size_t di, const char *key);
 /* An extra parameter of the current deployment, n rendered as JSON. */
 void		 cfg_extra_node(struct cfg_ld *, const char *key,
 		    yaml_node_t *n, int known);
@@ -215,6 +275,11 @@ const char	*cfg_kind(const yaml_node_t *);
 /* The value for "expected ..., got X": the text quoted, or its kind. */
 const char	*cfg_got(const yaml_node_t *, const struct cfg_val *,
 		    char *buf, size_t sz);
+/*
+ * A string for a message: "\"text\"", or "the value of os.environ/NAME"
+ * for one taken from the environment, which is never shown.
+ */
+const char	*cfg_show(const struct cfg_val *, char *buf, size_t sz);
 /* LiteLLM's casts; NULL, or the phrase for the error. */
 const char	*cfg_get_int(const struct cfg_val *, long *);
 const char	*cfg_get_num(const struct cfg_val *, double *);
@@ -230,8 +295,15 @@ void		 cfg_pyfloat(double, char *buf, size_t sz);
 void		 cfg_quote(struct cfg_buf *, const char *, enum cfg_fmt);
 void		 cfg_render_scalar(const struct cfg_val *, enum cfg_fmt,
 		    struct cfg_buf *);
-/* LiteLLM's model_name pattern: anchored at the start, * any text. */
-int		 cfg_glob(const char *pat, const char *s);
+
+/*
+ * The entry for (key, aux); with add, a new entry (val SIZE_MAX) when
+ * there is none.  NULL: not there, or out of memory with add.  Entries
+ * move when the table grows.
+ */
+struct cfg_hent	*cfg_hash_at(struct cfg_hash *, const char *key, size_t aux,
+		    int add);
+void		 cfg_hash_free(struct cfg_hash *);
 
 /*
  * cfg_doc.c: the table.
@@ -242,6 +314,8 @@ int		 cfg_is_child(const char *path, const char *parent,
 		    size_t plen);
 /* The row for key below parent, or NULL. */
 const struct cfg_key *cfg_key_find(const char *parent, const char *key);
+/* The rows flagged CFG_REQUIRED, NULL-terminated. */
+const struct cfg_key *const *cfg_key_required(void);
 /* The last part of the row's path. */
 const char	*cfg_key_name(const struct cfg_key *);
 

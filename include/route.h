@@ -81,9 +81,9 @@ void		 rt_table_free(struct rt_table *);
 /*
  * Match s against a model_name pattern the way LiteLLM's regex does
  * (anchored at the start, each '*' a greedy capture).  On a match returns
- * 1 and fills caps (start, length pairs); 0 otherwise.  The only entry to
- * the matcher (route.c's static rt_glob() today): swapping the matcher
- * changes this function's body and nothing else.
+ * 1 and fills caps (start, length pairs); 0 otherwise, and 0 for a
+ * pattern with more stars than maxcaps.  glob_match() (glob.c) does the
+ * matching, for the loader and the router alike.
  */
 int		 rt_match(const char *pat, const char *s, const char **cap,
 		    size_t *caplen, size_t maxcaps, size_t *ncaps);

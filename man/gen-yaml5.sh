@@ -36,7 +36,7 @@ EOF
 # shellcheck disable=SC2046
 ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I"$top/include" \
     $(pkg-config --cflags yaml-0.1) -o "$tmp/gen" "$tmp/gen.c" \
-    "$top/src/cfg_doc.c" "$top/src/cfg_keys.c"
+    "$top/src/cfg_doc.c" "$top/src/cfg_keys.c" "$top/src/cfg_val.c" -lm
 "$tmp/gen" >"$tmp/keys"
 
 if ! grep -q '^\.\\" BEGIN GENERATED KEYS' "$page" ||

@@ -30,18 +30,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <yaml.h>
 
 #include "cfg.h"
 #include "cfg_int.h"
+#include "glob.h"
 
 static const char *const cfg_cred_fields[] = {
 	"api_key", "api_base", "api_version", "organization", NULL
 };
 
-static void	cfg_open(struct cfg_ld *, const char *, struct cfg_file *,
-		    yaml_node_t *, int);
+static void	cfg_open(struct cfg_ld *, const char *, const char *,
+		    struct cfg_file *, yaml_node_t *, int);
 
 /* Room for item n in v (of *cap items, zeroed); NULL if out of memory. */
 void *
@@ -66,16 +69,22 @@ cfg_wipe(void *p)
 	explicit_bzero(p, strlen(p));
 }
 
-/* Copy s into the config arena; secrets are wiped when it is freed. */
-char *
-cfg_strdup(struct cfg_ld *ld, const char *s, int secret)
+/* Copy s into c's arena; secrets are wiped when it is freed. */
+static char *
+cfg_ar_strdup(struct cfg *c, const char *s, int secret)
 {
 	char	*p;
 
-	if ((p = ar_strdup(&ld->cfg->ar, s)) != NULL && secret &&
-	    ar_cleanup(&ld->cfg->ar, cfg_wipe, p) != LX_OK)
+	if ((p = ar_strdup(&c->ar, s)) != NULL && secret &&
+	    ar_cleanup(&c->ar, cfg_wipe, p) != LX_OK)
 		return (NULL);
 	return (p);
+}
+
+char *
+cfg_strdup(struct cfg_ld *ld, const char *s, int secret)
+{
+	return (cfg_ar_strdup(ld->cfg, s, secret));
 }
 
 /*
@@ -303,12 +312,16 @@ cfg_yaml_error(struct cfg_ld *ld, struct cfg_file *f, yaml_parser_t *p,
 	}
 }
 
-/* Parse one file into ld->files; NULL, with errno, if it cannot open. */
+/*
+ * Parse file name, shown as shown, into ld->files; NULL, with errno, if
+ * it cannot open.
+ */
 static struct cfg_file *
-cfg_read(struct cfg_ld *ld, const char *name)
+cfg_read(struct cfg_ld *ld, const char *name, const char *shown)
 {
 	struct cfg_file	*f;
 	yaml_parser_t	 p;
+	struct cfg_yaml	 y = { &p, 0, 0 };
 	yaml_document_t	 more;
 	yaml_node_t	*root, at;
 	struct stat	 st;
@@ -329,7 +342,7 @@ cfg_read(struct cfg_ld *ld, const char *name)
 		return (NULL);
 	}
 	slash = strrchr(name, '/');
-	f->name = cfg_strdup(ld, name, 0);
+	f->name = cfg_strdup(ld, shown, 0);
 	f->dir = strndup(name, slash != NULL ? (size_t)(slash - name) + 1 : 0);
 	f->real = realpath(name, NULL);
 	f->idx = ld->nfiles++;
@@ -341,16 +354,23 @@ cfg_read(struct cfg_ld *ld, const char *name)
 		return (f);
 	}
 	yaml_parser_set_input_file(&p, fp);
-	if (!yaml_parser_load(&p, &f->doc)) {
+	if (!cfg_yaml_load(&y, &f->doc)) {
 		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
 	f->hasdoc = 1;
+	/*
+	 * Aliases can make a small file visit a node a billion times; a big
+	 * file visits each of its nodes a few times.  The budget follows the
+	 * size, so 300,000 deployments load and an alias bomb does not.
+	 */
+	ld->maxvisits += CFG_VISITSPERNODE *
+	    (long)(f->doc.nodes.top - f->doc.nodes.start);
 	if ((root = yaml_document_get_root_node(&f->doc)) == NULL) {
 		cfg_diag_at(ld, 1, f, NULL, NULL, "the file is empty");
 		goto done;
 	}
-	if (!yaml_parser_load(&p, &more)) {
+	if (!cfg_yaml_load(&y, &more)) {
 		cfg_yaml_error(ld, f, &p, fp);
 		goto done;
 	}
@@ -386,7 +406,117 @@ cfg_envstr(const struct cfg_val *v, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", v->s);
 }
 
-/* environment_variables: setenv() each unless already set. */
+/*
+ * The environment, in a hash for this load.  getenv() and setenv() scan
+ * the whole environment on each call, so 40,000 environment_variables
+ * cost 40,000 scans of a growing list; the load looks variables up here
+ * and exports the new ones in one go at the end.
+ */
+static void
+cfg_env_snapshot(struct cfg_ld *ld)
+{
+	struct cfg_hent	*e;
+	const char	*eq;
+	size_t		 len = 0, o = 0, i;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		len += strlen(environ[i]) + 1;
+	if ((ld->envnames = malloc(len + 1)) == NULL) {
+		ld->envfail = 1;
+		return;
+	}
+	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		memcpy(ld->envnames + o, environ[i], (size_t)(eq - environ[i]));
+		ld->envnames[o + (size_t)(eq - environ[i])] = '\0';
+		if ((e = cfg_hash_at(&ld->env, ld->envnames + o, 0, 1)) ==
+		    NULL) {
+			ld->envfail = 1;
+			return;
+		}
+		if (e->str == NULL)	/* the first one, as getenv() */
+			e->str = eq + 1;
+		o += (size_t)(eq - environ[i]) + 1;
+	}
+}
+
+const char *
+cfg_getenv(struct cfg_ld *ld, const char *name)
+{
+	struct cfg_hent	*e;
+
+	if (ld->envfail)
+		return (getenv(name));
+	e = cfg_hash_at(&ld->env, name, 0, 0);
+	return (e != NULL ? e->str : NULL);
+}
+
+/*
+ * Set name to value for the rest of the load; cfg_env_commit() exports
+ * it.  The string lives on in the environment, as putenv() strings do.
+ */
+static int
+cfg_env_set(struct cfg_ld *ld, const char *name, const char *value)
+{
+	struct cfg_hent	*e;
+	char		**nv, *s;
+	size_t		 kl = strlen(name), vl = strlen(value);
+
+	if (ld->envfail)
+		return (setenv(name, value, 0));
+	if ((nv = cfg_grow(ld->envnew, &ld->envcap, ld->nenvnew,
+	    sizeof(*nv))) == NULL)
+		return (-1);
+	ld->envnew = nv;
+	/* "NAME=value", then "NAME" alone for the hash. */
+	if ((s = malloc(2 * kl + vl + 3)) == NULL)
+		return (-1);
+	memcpy(s, name, kl);
+	s[kl] = '=';
+	memcpy(s + kl + 1, value, vl + 1);
+	memcpy(s + kl + vl + 2, name, kl + 1);
+	if ((e = cfg_hash_at(&ld->env, s + kl + vl + 2, 0, 1)) == NULL) {
+		free(s);
+		return (-1);
+	}
+	e->str = s + kl + 1;
+	nv[ld->nenvnew++] = s;
+	return (0);
+}
+
+/*
+ * Put this load's new variables into the environment: one new array
+ * holding the old entries and the new ones.  The array installed by the
+ * previous load is freed; libc copies the array on its next setenv(), so
+ * nothing else points to it.
+ */
+static void
+cfg_env_commit(struct cfg_ld *ld)
+{
+	static char	**mine;
+	char		**nv;
+	size_t		 n;
+
+	if (ld->nenvnew == 0)
+		return;
+	for (n = 0; environ != NULL && environ[n] != NULL; n++)
+		;
+	if ((nv = calloc(n + ld->nenvnew + 1, sizeof(*nv))) == NULL) {
+		cfg_diag_at(ld, 1, NULL, NULL, "environment_variables",
+		    "out of memory");
+		return;
+	}
+	if (n > 0)
+		memcpy(nv, environ, n * sizeof(*nv));
+	memcpy(nv + n, ld->envnew, ld->nenvnew * sizeof(*nv));
+	environ = nv;
+	free(mine);
+	mine = nv;
+	ld->nenvnew = 0;
+}
+
+/* environment_variables: set each unless already set. */
 static void
 cfg_env_export(struct cfg_ld *ld, struct cfg_file *f)
 {
@@ -419,16 +549,15 @@ cfg_env_export(struct cfg_ld *ld, struct cfg_file *f)
 			cfg_diag(ld, 1, pv[i].v, "expected a string, got %s",
 			    cfg_kind(pv[i].v));
 		else if (cfg_scalar(ld, pv[i].v, 1, &v) == LX_OK &&
-		    v.t != CFG_V_NULL && getenv(pv[i].key) == NULL) {
+		    v.t != CFG_V_NULL && cfg_getenv(ld, pv[i].key) == NULL) {
 			if (v.t == CFG_V_STR)
-				rc = setenv(pv[i].key, v.s, 0);
+				rc = cfg_env_set(ld, pv[i].key, v.s);
 			else {
 				cfg_envstr(&v, num, sizeof(num));
-				rc = setenv(pv[i].key, num, 0);
+				rc = cfg_env_set(ld, pv[i].key, num);
 			}
 			if (rc == -1)
-				cfg_diag(ld, 1, pv[i].k, "setenv: %s",
-				    strerror(errno));
+				cfg_diag(ld, 1, pv[i].k, "out of memory");
 		}
 		cfg_pop(ld, m2);
 	}
@@ -478,7 +607,9 @@ cfg_includes(struct cfg_ld *ld, struct cfg_file *f, int depth)
 		    v.s) == -1)
 			cfg_diag(ld, 1, it, "out of memory");
 		else {
-			cfg_open(ld, path, f, it, depth + 1);
+			/* A name from the environment is shown as written. */
+			cfg_open(ld, path, v.env != NULL ? cfg_text(it) : path,
+			    f, it, depth + 1);
 			free(path);
 			ld->cur = f;
 		}
@@ -488,12 +619,13 @@ cfg_includes(struct cfg_ld *ld, struct cfg_file *f, int depth)
 }
 
 /*
- * Read name (included by node at of file from, unless it is the main file),
- * export its environment_variables, then read its includes.
+ * Read name, shown as shown (included by node at of file from, unless it
+ * is the main file), export its environment_variables, then read its
+ * includes.
  */
 static void
-cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
-    yaml_node_t *at, int depth)
+cfg_open(struct cfg_ld *ld, const char *name, const char *shown,
+    struct cfg_file *from, yaml_node_t *at, int depth)
 {
 	struct cfg_file	*f, *g;
 	char		*real, disp[sizeof(ld->disp)], norm[sizeof(ld->norm)];
@@ -506,16 +638,16 @@ cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
 		free(real);
 		if (g != NULL) {
 			cfg_diag(ld, 1, at, "\"%s\" is read already; a file "
-			    "may be included once", name);
+			    "may be included once", shown);
 			return;
 		}
 	}
-	if ((f = cfg_read(ld, name)) == NULL) {
+	if ((f = cfg_read(ld, name, shown)) == NULL) {
 		if (from == NULL)
 			cfg_diag_at(ld, 1, NULL, NULL, NULL, "cannot read: %s",
 			    strerror(errno));
 		else
-			cfg_diag(ld, 1, at, "cannot read \"%s\": %s", name,
+			cfg_diag(ld, 1, at, "cannot read \"%s\": %s", shown,
 			    strerror(errno));
 		return;
 	}
@@ -533,29 +665,47 @@ cfg_open(struct cfg_ld *ld, const char *name, struct cfg_file *from,
 	ld->nlen = nlen;
 }
 
+/*
+ * Why master key k is refused, or NULL.  A bare "sk-" would let any
+ * client that knows the prefix in.
+ */
+const char *
+cfg_masterkey_why(const char *k)
+{
+	if (strncmp(k, "sk-", 3) != 0)
+		return (CFG_SKREASON);
+	if (k[3] == '\0')
+		return ("master_key needs characters after 'sk-'");
+	return (NULL);
+}
+
 /* Fill what a deployment leaves unset from its litellm_credential_name. */
 static void
 cfg_cred_apply(struct cfg_ld *ld, size_t di)
 {
 	struct cfg_deploy	*d = &ld->dep[di];
 	struct cfg_dx		*dx = &ld->dx[di];
-	struct cfg_cred		*c = NULL;
+	struct cfg_cred		*c;
+	struct cfg_hent		*e;
 	struct cfg_pair		*pv;
 	struct cfg_val		 v;
 	const char		**f;
 	char			 path[1100];
-	size_t			 np, i, j, n;
+	size_t			 np, i, j;
 
-	for (i = ld->ncred; i-- > 0;)
-		if (strcmp(ld->cred[i].name, dx->cred) == 0) {
-			c = &ld->cred[i];
-			break;
-		}
+	e = cfg_hash_at(&ld->creds, dx->cred, 0, 0);
+	c = e != NULL ? &ld->cred[e->val] : NULL;
 	if (c == NULL) {
 		snprintf(path, sizeof(path), "%s.litellm_params."
 		    "litellm_credential_name", dx->disp);
-		cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no credential "
-		    "named \"%s\" in credential_list", dx->cred);
+		if (dx->credenv != NULL)
+			cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no "
+			    "credential in credential_list is named by the "
+			    "value of " CFG_ENV "%s", dx->credenv);
+		else
+			cfg_diag_at(ld, 1, dx->file, dx->credn, path, "no "
+			    "credential named \"%s\" in credential_list",
+			    dx->cred);
 		return;
 	}
 	ld->cur = c->file;
@@ -571,10 +721,7 @@ cfg_cred_apply(struct cfg_ld *ld, size_t di)
 			if (strcmp(cfg_cred_fields[j], pv[i].key) == 0)
 				break;
 		if (cfg_cred_fields[j] == NULL) {
-			for (n = 0; n < d->nextra; n++)
-				if (strcmp(d->extra[n].key, pv[i].key) == 0)
-					break;
-			if (n == d->nextra)
+			if (cfg_extra_find(ld, di, pv[i].key) == d->nextra)
 				cfg_extra_node(ld, pv[i].key, pv[i].v, 1);
 			continue;
 		}
@@ -700,22 +847,100 @@ cfg_derive(struct cfg_ld *ld, size_t di)
 		d->id = cfg_hash_id(ld, &ld->dx[di], d->model_name);
 }
 
-/* Whether a request for model group g would find a deployment. */
+/*
+ * Whether a request for model group g would find a deployment: names is
+ * every model_name and alias, wild the deployments with a pattern.
+ */
 static int
-cfg_group_known(struct cfg_ld *ld, const char *g)
+cfg_group_known(struct cfg_ld *ld, struct cfg_hash *names,
+    const size_t *wild, size_t nwild, const char *g)
 {
 	size_t	 i;
 
-	for (i = 0; i < ld->ndep; i++)
-		if (ld->dep[i].model_name != NULL &&
-		    (strcmp(ld->dep[i].model_name, g) == 0 ||
-		    (ld->dep[i].wildcard && cfg_glob(ld->dep[i].model_name,
-		    g))))
-			return (1);
-	for (i = 0; i < ld->cfg->router.nalias; i++)
-		if (strcmp(ld->cfg->router.alias[i].alias, g) == 0)
+	if (cfg_hash_at(names, g, 0, 0) != NULL)
+		return (1);
+	for (i = 0; i < nwild; i++)
+		if (cfg_steps++, glob_match(ld->dep[wild[i]].model_name, g,
+		    NULL, NULL, 0, NULL))
 			return (1);
 	return (0);
+}
+
+/* The groups that fallbacks and aliases name, against model_list. */
+static void
+cfg_check_refs(struct cfg_ld *ld)
+{
+	struct cfg_hash	 names = { NULL, 0, 0 };
+	struct cfg_ref	*r;
+	size_t		*wild, nwild = 0, i;
+
+	if (ld->nref == 0)
+		return;
+	if ((wild = calloc(ld->ndep + 1, sizeof(*wild))) == NULL)
+		return;
+	for (i = 0; i < ld->ndep; i++) {
+		if (ld->dep[i].model_name == NULL)
+			continue;
+		if (ld->dep[i].wildcard)
+			wild[nwild++] = i;
+		else
+			cfg_hash_at(&names, ld->dep[i].model_name, 0, 1);
+	}
+	for (i = 0; i < ld->cfg->router.nalias; i++)
+		cfg_hash_at(&names, ld->cfg->router.alias[i].alias, 0, 1);
+	for (i = 0; i < ld->nref; i++) {
+		r = &ld->ref[i];
+		if (cfg_group_known(ld, &names, wild, nwild, r->group))
+			;
+		else if (r->env != NULL)
+			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "the model "
+			    "group named by the value of " CFG_ENV "%s is not "
+			    "in model_list", r->env);
+		else
+			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "model "
+			    "group \"%s\" is not in model_list", r->group);
+	}
+	cfg_hash_free(&names);
+	free(wild);
+}
+
+/* Two deployments with one id share cooldowns and counters: warn. */
+static void
+cfg_check_ids(struct cfg_ld *ld)
+{
+	struct cfg_hash	 ids = { NULL, 0, 0 };
+	struct cfg_hent	*e;
+	size_t		 i, j;
+
+	for (i = 0; i < ld->ndep; i++) {
+		if (ld->dep[i].id == NULL ||
+		    (e = cfg_hash_at(&ids, ld->dep[i].id, 0, 1)) == NULL)
+			continue;
+		if (e->val == SIZE_MAX) {
+			e->val = i;
+			continue;
+		}
+		j = e->val;
+		cfg_diag_at(ld, 0, ld->dx[i].file, ld->dx[i].entry,
+		    ld->dx[i].disp, "same id as %s in %s; the two share "
+		    "cooldowns and counters", ld->dx[j].disp,
+		    ld->dx[j].file->name);
+	}
+	cfg_hash_free(&ids);
+}
+
+/* Row path's value came from environment variable name, not the file. */
+static void
+cfg_keypos_env(struct cfg_ld *ld, const char *path, const char *name)
+{
+	const struct cfg_key	*k;
+
+	for (k = cfg_keys; k->path != NULL; k++)
+		if (strcmp(k->path, path) == 0 && ld->cfg->keypos != NULL) {
+			memset(&ld->cfg->keypos[k - cfg_keys], 0,
+			    sizeof(*ld->cfg->keypos));
+			ld->cfg->keypos[k - cfg_keys].env = name;
+		}
 }
 
 /*
@@ -727,35 +952,23 @@ static void
 cfg_check(struct cfg_ld *ld)
 {
 	struct cfg	*c = ld->cfg;
-	const char	*e;
-	size_t		 i, j;
+	const char	*e, *why;
 
-	for (i = 0; i < ld->nref; i++)
-		if (!cfg_group_known(ld, ld->ref[i].group))
-			cfg_diag_at(ld, 0, ld->ref[i].file, ld->ref[i].n,
-			    ld->ref[i].disp, "model group \"%s\" is not in "
-			    "model_list", ld->ref[i].group);
-	for (i = 0; i < ld->ndep; i++)
-		for (j = 0; j < i && ld->dep[i].id != NULL; j++)
-			if (ld->dep[j].id != NULL &&
-			    strcmp(ld->dep[i].id, ld->dep[j].id) == 0) {
-				cfg_diag_at(ld, 0, ld->dx[i].file,
-				    ld->dx[i].entry, ld->dx[i].disp,
-				    "same id as %s in %s; the two share "
-				    "cooldowns and counters", ld->dx[j].disp,
-				    ld->dx[j].file->name);
-				break;
-			}
+	cfg_check_refs(ld);
+	cfg_check_ids(ld);
 	if (c->general.master_key == NULL &&
-	    (e = getenv("LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
-		if (strncmp(e, "sk-", 3) != 0)
+	    (e = cfg_getenv(ld, "LITELLM_MASTER_KEY")) != NULL && *e != '\0') {
+		if ((why = cfg_masterkey_why(e)) != NULL)
 			cfg_diag_at(ld, 1, NULL, NULL, "environment variable "
-			    "LITELLM_MASTER_KEY", CFG_SKREASON);
+			    "LITELLM_MASTER_KEY", "%s", why);
 		c->general.master_key = cfg_strdup(ld, e, 1);
 	}
 	if (c->general.database_url == NULL &&
-	    (e = getenv("DATABASE_URL")) != NULL && *e != '\0')
+	    (e = cfg_getenv(ld, "DATABASE_URL")) != NULL && *e != '\0') {
 		c->general.database_url = cfg_strdup(ld, e, 1);
+		cfg_keypos_env(ld, "general_settings.database_url",
+		    "DATABASE_URL");
+	}
 }
 
 /* After the walk: credentials, organizations, derived fields, checks. */
@@ -773,7 +986,13 @@ cfg_finish(struct cfg_ld *ld)
 		cfg_derive(ld, i);
 	cfg_check(ld);
 	c->ndeploy = ld->ndep;
-	if (ld->ndep > 0)
+	if (ld->ndep == 0)
+		return;
+	/* The array moves to the config rather than being copied. */
+	if (ar_cleanup(&c->ar, free, ld->dep) == LX_OK) {
+		c->deploy = ld->dep;
+		ld->dep = NULL;
+	} else
 		c->deploy = ar_memdup(&c->ar, ld->dep,
 		    ld->ndep * sizeof(*ld->dep));
 }
@@ -803,8 +1022,11 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	ar_init(&c->ar, 0);
 	c->path = ar_strdup(&c->ar, path);
 	cfg_defaults(c, CFG_W_CFG);
+	ld.maxvisits = cfg_visit_base;
+	c->keypos = ar_calloc(&c->ar, nkeys * sizeof(*c->keypos));
+	cfg_env_snapshot(&ld);
 
-	cfg_open(&ld, path, NULL, NULL, 0);
+	cfg_open(&ld, path, path, NULL, NULL, 0);
 	for (f = ld.files; f != NULL; f = f->next) {
 		if (!f->ok)
 			continue;
@@ -814,6 +1036,7 @@ cfg_load(const char *path, struct cfg_diags *diags)
 		    NULL);
 	}
 	cfg_finish(&ld);
+	cfg_env_commit(&ld);
 	if (ar_failed(&c->ar) || c->path == NULL)
 		cfg_diag_at(&ld, 1, NULL, NULL, NULL, "out of memory");
 	cfg_diag_sort(&ld, start);
@@ -832,6 +1055,11 @@ cfg_load(const char *path, struct cfg_diags *diags)
 	free(ld.ref);
 	free(ld.dk);
 	free(ld.warned);
+	cfg_hash_free(&ld.extras);
+	cfg_hash_free(&ld.creds);
+	cfg_hash_free(&ld.env);
+	free(ld.envnew);
+	free(ld.envnames);
 	if (diags->nerrors > nerr) {
 		cfg_free(c);
 		return (NULL);
@@ -846,6 +1074,156 @@ cfg_free(struct cfg *c)
 		return;
 	ar_free(&c->ar);
 	free(c);
+}
+
+/* Whether the field of row k is the same in a and b (struct cfg). */
+static int
+cfg_field_same(const struct cfg_key *k, const struct cfg *a,
+    const struct cfg *b)
+{
+	const char	*fa = (const char *)a + k->off;
+	const char	*fb = (const char *)b + k->off;
+	const char	*sa, *sb;
+
+	switch (k->type) {
+	case CFG_T_INT:
+		return (*(const long *)fa == *(const long *)fb);
+	case CFG_T_NUM:
+		return (*(const double *)fa == *(const double *)fb);
+	case CFG_T_BOOL:
+		return (*(const int *)fa == *(const int *)fb);
+	case CFG_T_STR:
+	case CFG_T_SECRET:
+	case CFG_T_DURATION:
+	case CFG_T_ENUM:
+		sa = *(const char *const *)fa;
+		sb = *(const char *const *)fb;
+		return (sa == sb || (sa != NULL && sb != NULL &&
+		    strcmp(sa, sb) == 0));
+	default:
+		return (1);	/* not a scalar: never flagged CFG_RESTART */
+	}
+}
+
+/* "keeps 8 until restart", never showing a secret or an os.environ/. */
+static void
+cfg_reload_keeps(const struct cfg_key *k, const struct cfg *old,
+    char *buf, size_t sz)
+{
+	const char	*f = (const char *)old + k->off, *s;
+	char		 num[40];
+
+	if (k->type == CFG_T_SECRET ||
+	    (old->keypos != NULL && old->keypos[k - cfg_keys].env != NULL)) {
+		snprintf(buf, sz, "keeps its running value until restart");
+		return;
+	}
+	switch (k->type) {
+	case CFG_T_INT:
+		if (*(const long *)f == CFG_UNSET_INT)
+			break;
+		snprintf(buf, sz, "keeps %ld until restart", *(const long *)f);
+		return;
+	case CFG_T_NUM:
+		if (*(const double *)f == CFG_UNSET_NUM)
+			break;
+		cfg_pyfloat(*(const double *)f, num, sizeof(num));
+		snprintf(buf, sz, "keeps %s until restart", num);
+		return;
+	case CFG_T_BOOL:
+		if (*(const int *)f == -1)
+			break;
+		snprintf(buf, sz, "keeps %s until restart", *(const int *)f ?
+		    "true" : "false");
+		return;
+	default:
+		if ((s = *(const char *const *)f) == NULL)
+			break;
+		snprintf(buf, sz, "keeps \"%.60s%s\" until restart", s,
+		    strlen(s) > 60 ? "..." : "");
+		return;
+	}
+	snprintf(buf, sz, "stays unset until restart");
+}
+
+/* Put old's value of row k into nc (strings copied into nc's arena). */
+static int
+cfg_reload_keep(const struct cfg_key *k, const struct cfg *old,
+    struct cfg *nc)
+{
+	const char	*fo = (const char *)old + k->off, *s;
+	char		*fn = (char *)nc + k->off;
+	size_t		 i = (size_t)(k - cfg_keys);
+
+	switch (k->type) {
+	case CFG_T_INT:
+		*(long *)fn = *(const long *)fo;
+		break;
+	case CFG_T_NUM:
+		*(double *)fn = *(const double *)fo;
+		break;
+	case CFG_T_BOOL:
+		*(int *)fn = *(const int *)fo;
+		break;
+	default:
+		s = *(const char *const *)fo;
+		if (s != NULL && (s = cfg_ar_strdup(nc, s,
+		    k->type == CFG_T_SECRET)) == NULL)
+			return (LX_ERR);
+		*(const char **)fn = s;
+		break;
+	}
+	/* The kept value's origin goes with it: hidden stays hidden. */
+	if (nc->keypos != NULL) {
+		nc->keypos[i].env = NULL;
+		if (old->keypos != NULL && old->keypos[i].env != NULL &&
+		    (nc->keypos[i].env = cfg_ar_strdup(nc,
+		    old->keypos[i].env, 0)) == NULL)
+			return (LX_ERR);
+	}
+	return (LX_OK);
+}
+
+int
+cfg_reload_check(const struct cfg *old, struct cfg *nc,
+    struct cfg_diags *ds)
+{
+	const struct cfg_key	*k;
+	const struct cfg_keypos	*p;
+	struct cfg_diag		*d;
+	char			 keeps[128];
+	int			 n = 0;
+
+	for (k = cfg_keys; k->path != NULL; k++) {
+		if (!(k->flags & CFG_RESTART) || k->where != CFG_W_CFG ||
+		    cfg_field_same(k, old, nc))
+			continue;
+		cfg_reload_keeps(k, old, keeps, sizeof(keeps));
+		p = nc->keypos != NULL ? &nc->keypos[k - cfg_keys] : NULL;
+		if ((d = ar_calloc(&ds->ar, sizeof(*d))) == NULL)
+			return (LX_ERR);
+		d->file = nc->path;
+		if (p != NULL && p->file != NULL) {
+			d->file = p->file;
+			d->line = p->line;
+			d->col = p->col;
+			d->text = ar_printf(&ds->ar, "%s:%d:%d: %s: cannot "
+			    "change on reload; %s", p->file, p->line, p->col,
+			    k->path, keeps);
+		} else
+			d->text = ar_printf(&ds->ar, "%s: %s: cannot change "
+			    "on reload; %s", nc->path, k->path, keeps);
+		if (d->text == NULL || (d->file = ar_strdup(&ds->ar,
+		    d->file)) == NULL)
+			return (LX_ERR);
+		*ds->tail = d;
+		ds->tail = &d->next;
+		ds->nwarnings++;
+		n++;
+		if (cfg_reload_keep(k, old, nc) != LX_OK)
+			return (LX_ERR);
+	}
+	return (n);
 }
 
 void

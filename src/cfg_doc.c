@@ -32,19 +32,74 @@ cfg_is_child(const char *path, const char *parent, size_t plen)
 	    strchr(path + plen + 1, '.') == NULL);
 }
 
+/*
+ * The table's rows by path, built on first use and kept: a mapping of
+ * 40,000 keys must not scan the table 40,000 times.
+ */
+static struct cfg_hash	 cfg_key_index;
+static const struct cfg_key **cfg_key_req;	/* CFG_REQUIRED rows */
+
+static int
+cfg_key_init(void)
+{
+	const struct cfg_key	*k;
+	struct cfg_hent		*e;
+	size_t			 n = 0, r = 0;
+
+	if (cfg_key_req != NULL)
+		return (LX_OK);
+	for (k = cfg_keys; k->path != NULL; k++)
+		n += (k->flags & CFG_REQUIRED) != 0;
+	if ((cfg_key_req = calloc(n + 1, sizeof(*cfg_key_req))) == NULL)
+		return (LX_ERR);
+	for (k = cfg_keys; k->path != NULL; k++) {
+		if ((e = cfg_hash_at(&cfg_key_index, k->path, 0, 1)) == NULL)
+			goto fail;
+		e->val = (size_t)(k - cfg_keys);
+		if (k->flags & CFG_REQUIRED)
+			cfg_key_req[r++] = k;
+	}
+	return (LX_OK);
+ fail:
+	cfg_hash_free(&cfg_key_index);
+	free(cfg_key_req);
+	cfg_key_req = NULL;
+	return (LX_ERR);
+}
+
 const struct cfg_key *
 cfg_key_find(const char *parent, const char *key)
 {
 	const struct cfg_key	*k;
-	size_t			 plen = strlen(parent);
+	struct cfg_hent		*e;
+	char			 path[512];
+	int			 n;
 
 	if (strpbrk(key, ".[") != NULL)
 		return (NULL);
+	if (cfg_key_init() == LX_OK) {
+		n = snprintf(path, sizeof(path), "%s%s%s", parent,
+		    *parent != '\0' ? "." : "", key);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return (NULL);	/* longer than any row */
+		e = cfg_hash_at(&cfg_key_index, path, 0, 0);
+		return (e != NULL ? &cfg_keys[e->val] : NULL);
+	}
 	for (k = cfg_keys; k->path != NULL; k++)
-		if (cfg_is_child(k->path, parent, plen) &&
-		    strcmp(k->path + plen + (plen > 0), key) == 0)
+		if (cfg_is_child(k->path, parent, strlen(parent)) &&
+		    strcmp(k->path + strlen(parent) + (*parent != '\0'),
+		    key) == 0)
 			return (k);
 	return (NULL);
+}
+
+const struct cfg_key *const *
+cfg_key_required(void)
+{
+	static const struct cfg_key *const none[] = { NULL };
+
+	return (cfg_key_init() == LX_OK ?
+	    (const struct cfg_key *const *)cfg_key_req : none);
 }
 
 const char *
@@ -72,6 +127,7 @@ cfg_keydocs(void)
 		docs[i].type = cfg_type_names[cfg_keys[i].type];
 		docs[i].def = cfg_keys[i].def;
 		docs[i].doc = cfg_keys[i].doc;
+		docs[i].restart = (cfg_keys[i].flags & CFG_RESTART) != 0;
 	}
 	return (docs);
 }
@@ -171,8 +227,13 @@ cfg_keys_mdoc(FILE *fp)
 		}
 		if (k->flags & CFG_REQUIRED)
 			fputs("This key is required.\n", fp);
-		if (k->flags & CFG_NONNEG)
+		if (k->flags & CFG_POSITIVE)
+			fputs("It must be greater than 0.\n", fp);
+		else if (k->flags & CFG_NONNEG)
 			fputs("It must not be negative.\n", fp);
+		if (k->flags & CFG_RESTART)
+			cfg_mdoc_text(fp, "A change takes effect on restart "
+			    "only: a reload keeps the running value and warns.");
 		if (k->flags & CFG_IGNORED)
 			cfg_mdoc_text(fp, "llmux does not support it: it warns "
 			    "once and ignores the key, unless its value is "

@@ -33,6 +33,8 @@ static const char *const cfg_log_formats[] = {
 #define IGN	CFG_IGNORED
 #define NN	CFG_NONNEG
 #define REQ	CFG_REQUIRED
+#define POS	CFG_POSITIVE
+#define RST	CFG_RESTART
 
 const struct cfg_key cfg_keys[] = {
 	/* path, type, default, where, flags, special, enums, doc */
@@ -501,7 +503,7 @@ const struct cfg_key cfg_keys[] = {
 	    "Drop request parameters a provider does not support instead of "
 	    "failing the request." },
 	{ "litellm_settings.json_logs", CFG_T_BOOL, "false",
-	    CFG_C(litellm.json_logs), CFG_LIVE, 0, NULL,
+	    CFG_C(litellm.json_logs), CFG_LIVE | RST, 0, NULL,
 	    "Write log lines as JSON." },
 	{ "litellm_settings.set_verbose", CFG_T_BOOL, "false",
 	    CFG_C(litellm.set_verbose), 0, 0, NULL,
@@ -763,18 +765,19 @@ const struct cfg_key cfg_keys[] = {
 	    "The admin key, which must start with sk-; when unset, the "
 	    "environment variable LITELLM_MASTER_KEY." },
 	{ "general_settings.database_url", CFG_T_SECRET, NULL,
-	    CFG_C(general.database_url), 0, 0, NULL,
+	    CFG_C(general.database_url), RST, 0, NULL,
 	    "PostgreSQL URL for keys, teams and spend; when unset, the "
 	    "environment variable DATABASE_URL." },
 	{ "general_settings.max_request_size_mb", CFG_T_NUM, NULL,
-	    CFG_C(general.max_request_size_mb), NN | CFG_LIVE, 0, NULL,
-	    "Largest request body in MB; a larger one gets 413." },
+	    CFG_C(general.max_request_size_mb), POS | CFG_LIVE, 0, NULL,
+	    "Largest request body in MB, a larger one getting 413; when it is "
+	    "unset, llmux takes 100 MB." },
 	{ "general_settings.max_response_size_mb", CFG_T_NUM, NULL,
-	    CFG_C(general.max_response_size_mb), NN | CFG_LIVE, 0, NULL,
+	    CFG_C(general.max_response_size_mb), POS | CFG_LIVE, 0, NULL,
 	    "Largest upstream response body in MB that llmux keeps whole (an "
-	    "answer without stream, or an error), 64 when unset; a larger one "
-	    "is answered 500, while streams are relayed as they arrive and "
-	    "are not bounded by it." },
+	    "answer without stream, or an error), 64 when unset, where "
+	    "LiteLLM sets no limit; a larger one is answered 500, while "
+	    "streams are relayed as they arrive and are not bounded by it." },
 	{ "general_settings.max_parallel_requests", CFG_T_INT, NULL,
 	    CFG_C(general.max_parallel_requests), NN, 0, NULL,
 	    "Requests a key may have in flight when the key does not say." },
@@ -933,30 +936,30 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(llmux.num_workers), NN | CFG_LIVE, 0, NULL,
 	    "Worker processes; 0 or unset means one per CPU." },
 	{ "llmux_settings.state_dir", CFG_T_STR, NULL, CFG_C(llmux.state_dir),
-	    0, 0, NULL,
+	    RST, 0, NULL,
 	    "Directory of the LMDB state: counters, cooldowns, key cache and "
 	    "spend spool." },
 	{ "llmux_settings.header_timeout", CFG_T_NUM, "10",
-	    CFG_C(llmux.header_timeout), NN | CFG_LIVE, 0, NULL,
+	    CFG_C(llmux.header_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request headers." },
 	{ "llmux_settings.body_timeout", CFG_T_NUM, "60",
-	    CFG_C(llmux.body_timeout), NN | CFG_LIVE, 0, NULL,
+	    CFG_C(llmux.body_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request body." },
 	{ "llmux_settings.keepalive_timeout", CFG_T_NUM, "75",
-	    CFG_C(llmux.keepalive_timeout), NN | CFG_LIVE, 0, NULL,
+	    CFG_C(llmux.keepalive_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds an idle client connection stays open." },
 	{ "llmux_settings.max_header_size", CFG_T_INT, "32768",
-	    CFG_C(llmux.max_header_size), NN | CFG_LIVE, 0, NULL,
+	    CFG_C(llmux.max_header_size), POS | CFG_LIVE, 0, NULL,
 	    "Largest request header block in bytes." },
 	{ "llmux_settings.drain_timeout", CFG_T_NUM, "30",
 	    CFG_C(llmux.drain_timeout), NN | CFG_LIVE, 0, NULL,
 	    "Seconds old workers get to finish their requests on reload or "
-	    "stop." },
+	    "stop; 0 stops them at once." },
 	{ "llmux_settings.log_level", CFG_T_ENUM, "info",
-	    CFG_C(llmux.log_level), CFG_LIVE, 0, cfg_log_levels,
+	    CFG_C(llmux.log_level), CFG_LIVE | RST, 0, cfg_log_levels,
 	    "Lowest level of log lines written." },
 	{ "llmux_settings.log_format", CFG_T_ENUM, "text",
-	    CFG_C(llmux.log_format), CFG_LIVE, 0, cfg_log_formats,
+	    CFG_C(llmux.log_format), CFG_LIVE | RST, 0, cfg_log_formats,
 	    "Log lines as text or as JSON." },
 	{ "llmux_settings.max_connections", CFG_T_INT, NULL,
 	    CFG_C(llmux.max_connections), NN | CFG_LIVE, 0, NULL,

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,80 @@
 
 #include "cfg.h"
 #include "cfg_int.h"
+
+unsigned long	 cfg_steps;
+long		 cfg_visit_base = CFG_MAXVISIT;
+
+/* FNV-1a of s, then aux folded in. */
+static size_t
+cfg_hash_of(const char *s, size_t aux)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ aux) * 1099511628211ULL;
+	return ((size_t)(h ^ (h >> 29)));
+}
+
+/* Double the table (at least 16 slots) and put every entry back. */
+static int
+cfg_hash_grow(struct cfg_hash *h)
+{
+	struct cfg_hent	*t, *e;
+	size_t		 cap = h->cap == 0 ? 16 : h->cap * 2, i, j;
+
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		return (LX_ERR);
+	for (i = 0; i < h->cap; i++) {
+		if ((e = &h->t[i])->key == NULL)
+			continue;
+		for (j = cfg_hash_of(e->key, e->aux) & (cap - 1);
+		    t[j].key != NULL; j = (j + 1) & (cap - 1))
+			cfg_steps++;
+		t[j] = *e;
+	}
+	free(h->t);
+	h->t = t;
+	h->cap = cap;
+	return (LX_OK);
+}
+
+struct cfg_hent *
+cfg_hash_at(struct cfg_hash *h, const char *key, size_t aux, int add)
+{
+	struct cfg_hent	*e;
+	size_t		 i;
+
+	if (add && (h->n + 1) * 2 > h->cap && cfg_hash_grow(h) != LX_OK)
+		return (NULL);
+	if (h->cap == 0)
+		return (NULL);
+	for (i = cfg_hash_of(key, aux) & (h->cap - 1);;
+	    i = (i + 1) & (h->cap - 1)) {
+		cfg_steps++;
+		e = &h->t[i];
+		if (e->key == NULL)
+			break;
+		if (e->aux == aux && strcmp(e->key, key) == 0)
+			return (e);
+	}
+	if (!add)
+		return (NULL);
+	e->key = key;
+	e->aux = aux;
+	e->val = SIZE_MAX;
+	e->str = NULL;
+	h->n++;
+	return (e);
+}
+
+void
+cfg_hash_free(struct cfg_hash *h)
+{
+	free(h->t);
+	memset(h, 0, sizeof(*h));
+}
 
 static void
 cfg_bput(struct cfg_buf *b, const char *s, size_t n)
@@ -294,9 +369,22 @@ cfg_got(const yaml_node_t *n, const struct cfg_val *v, char *buf,
 		snprintf(buf, sz, "%s", cfg_text(n));
 		return (buf);
 	}
-	snprintf(buf, sz, "\"%.60s%s\"%s%s", v->s, strlen(v->s) > 60 ?
-	    "..." : "", v->env != NULL ? " from " CFG_ENV : "",
-	    v->env != NULL ? v->env : "");
+	return (cfg_show(v, buf, sz));
+}
+
+/*
+ * A string value for a message: quoted and cut at 60 bytes, or, when it
+ * came from the environment, only the variable's name, since such values
+ * are where secrets live.
+ */
+const char *
+cfg_show(const struct cfg_val *v, char *buf, size_t sz)
+{
+	if (v->env != NULL)
+		snprintf(buf, sz, "the value of " CFG_ENV "%.200s", v->env);
+	else
+		snprintf(buf, sz, "\"%.60s%s\"", v->s, strlen(v->s) > 60 ?
+		    "..." : "");
 	return (buf);
 }
 
@@ -557,21 +645,4 @@ cfg_render_scalar(const struct cfg_val *v, enum cfg_fmt fmt,
 		cfg_quote(b, v->s, fmt);
 		break;
 	}
-}
-
-/* LiteLLM's pattern match: anchored at the start, * matches anything. */
-int
-cfg_glob(const char *pat, const char *s)
-{
-	if (*pat == '\0')
-		return (1);
-	if (*pat == '*') {
-		for (;; s++) {
-			if (cfg_glob(pat + 1, s))
-				return (1);
-			if (*s == '\0')
-				return (0);
-		}
-	}
-	return (*s == *pat && cfg_glob(pat + 1, s + 1));
 }

@@ -13,6 +13,7 @@
  * To read a new type of key: add a CFG_T_ or CFG_S_ value in cfg.h, a case
  * in cfg_do_value() and, when it needs one, a reader here.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ cfg_scalar(struct cfg_ld *ld, const yaml_node_t *n, int strict,
 		cfg_diag(ld, strict, n, "os.environ/ names no variable");
 		return (LX_ERR);
 	}
-	if ((e = getenv(v->env)) == NULL) {
+	if ((e = cfg_getenv(ld, v->env)) == NULL) {
 		cfg_diag(ld, strict, n, "environment variable %s is not set",
 		    v->env);
 		return (LX_ERR);
@@ -97,7 +98,7 @@ cfg_pairs_add(struct cfg_ld *ld, yaml_node_t *map, struct cfg_pair **v,
 	struct cfg_pair		*nv;
 	int			 pass, ismerge;
 
-	if (depth > CFG_MAXDEPTH || ++ld->visits > CFG_MAXVISIT) {
+	if (depth > CFG_MAXDEPTH || ++ld->visits > ld->maxvisits) {
 		cfg_toobig(ld, map);
 		return (LX_ERR);
 	}
@@ -135,41 +136,73 @@ cfg_pairs_add(struct cfg_ld *ld, yaml_node_t *map, struct cfg_pair **v,
 }
 
 /*
+ * Key b repeats key a.  PyYAML keeps the last value, so a second section
+ * at the top would silently drop the first one's keys (master_key among
+ * them): that is an error; inside a mapping it is a warning.
+ */
+static void
+cfg_pairs_dup(struct cfg_ld *ld, const struct cfg_pair *a,
+    const struct cfg_pair *b, int how)
+{
+	struct cfg_mark	 m;
+
+	m = cfg_push(ld, a->key, 0);
+	if (how == CFG_DUP_ERROR)
+		cfg_diag(ld, 1, a->k, "section given twice, at lines %zu and "
+		    "%zu; the second would replace the first whole",
+		    a->k->start_mark.line + 1, b->k->start_mark.line + 1);
+	else
+		cfg_diag(ld, 0, a->k, "key repeated at line %zu, which wins",
+		    b->k->start_mark.line + 1);
+	cfg_pop(ld, m);
+}
+
+/*
  * The pairs of map (NULL when there are none; free() it).  With warn, a
- * key given twice in the mapping itself draws a warning.
+ * key given twice in the mapping itself draws a warning (CFG_DUP_WARN) or
+ * an error (CFG_DUP_ERROR).
  */
 struct cfg_pair *
 cfg_pairs(struct cfg_ld *ld, yaml_node_t *map, size_t *np, int warn)
 {
 	struct cfg_pair	*v = NULL;
-	struct cfg_mark	 m;
-	size_t		 n = 0, cap = 0, i, j;
+	struct cfg_hash	 h = { NULL, 0, 0 };
+	struct cfg_hent	*e;
+	size_t		 n = 0, cap = 0, i, j, o;
 
 	*np = 0;
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return (NULL);
 	cfg_pairs_add(ld, map, &v, &n, &cap, 0, 0);
-	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n;) {
-			if (strcmp(v[i].key, v[j].key) != 0) {
-				j++;
-				continue;
-			}
-			if (warn && !v[i].merged && !v[j].merged) {
-				m = cfg_push(ld, v[i].key, 0);
-				cfg_diag(ld, 0, v[i].k, "key repeated at line "
-				    "%zu, which wins", v[j].k->start_mark.line +
-				    1);
-				cfg_pop(ld, m);
-			}
-			v[i].k = v[j].k;
-			v[i].v = v[j].v;
-			v[i].merged = v[j].merged;
-			memmove(&v[j], &v[j + 1], (n - j - 1) * sizeof(*v));
-			n--;
+	/*
+	 * Compact in place: a repeated key updates the item its first
+	 * occurrence made.  A short mapping is scanned, a long one looked up
+	 * in a hash (40,000 keys would be 800 million compares).
+	 */
+	for (i = o = 0; i < n; i++) {
+		j = o;
+		if (n <= CFG_SCANMAX) {
+			for (j = 0; j < o; j++)
+				if (cfg_steps++, strcmp(v[j].key, v[i].key) == 0)
+					break;
+		} else if ((e = cfg_hash_at(&h, v[i].key, 0, 1)) != NULL) {
+			if (e->val != SIZE_MAX)
+				j = e->val;
+			else
+				e->val = o;
 		}
+		if (j == o) {
+			v[o++] = v[i];
+			continue;
+		}
+		if (warn && !v[j].merged && !v[i].merged)
+			cfg_pairs_dup(ld, &v[j], &v[i], warn);
+		v[j].k = v[i].k;
+		v[j].v = v[i].v;
+		v[j].merged = v[i].merged;
 	}
-	*np = n;
+	cfg_hash_free(&h);
+	*np = o;
 	return (v);
 }
 
@@ -205,7 +238,7 @@ cfg_render(struct cfg_ld *ld, yaml_node_t *n, enum cfg_fmt fmt, int env,
 	size_t			 np, i;
 	int			 rc = LX_OK;
 
-	if (depth > CFG_MAXDEPTH || ++ld->visits > CFG_MAXVISIT ||
+	if (depth > CFG_MAXDEPTH || ++ld->visits > ld->maxvisits ||
 	    b->len > CFG_MAXTEXT) {
 		cfg_toobig(ld, n);
 		return (LX_ERR);
@@ -322,6 +355,20 @@ cfg_defaults(void *base, enum cfg_where where)
 			cfg_default(k, (char *)base + k->off);
 }
 
+/*
+ * The index of extra parameter key of deployment di, or its nextra when
+ * it has none.  A hash over the whole load: litellm_params may hold
+ * thousands of keys.
+ */
+size_t
+cfg_extra_find(struct cfg_ld *ld, size_t di, const char *key)
+{
+	struct cfg_hent	*e;
+
+	e = cfg_hash_at(&ld->extras, key, di, 0);
+	return (e != NULL ? e->val : ld->dep[di].nextra);
+}
+
 static void
 cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
     int known, int secret)
@@ -329,15 +376,14 @@ cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
 	struct cfg_deploy	*d;
 	struct cfg_dx		*dx;
 	struct cfg_extra	*e;
+	struct cfg_hent		*h;
 	size_t			 i;
 
 	if (ld->di >= ld->ndep)
 		return;
 	d = &ld->dep[ld->di];
 	dx = &ld->dx[ld->di];
-	for (i = 0; i < d->nextra; i++)
-		if (strcmp(d->extra[i].key, key) == 0)
-			break;
+	i = cfg_extra_find(ld, ld->di, key);
 	if (i == d->nextra && d->nextra == dx->extracap) {
 		dx->extracap = dx->extracap == 0 ? 8 : dx->extracap * 2;
 		if ((e = ar_calloc(&ld->cfg->ar, dx->extracap *
@@ -348,11 +394,15 @@ cfg_extra_add(struct cfg_ld *ld, const char *key, const char *json,
 		d->extra = e;
 	}
 	e = &d->extra[i];
-	e->key = cfg_strdup(ld, key, 0);
+	if (i == d->nextra) {
+		if ((e->key = cfg_strdup(ld, key, 0)) == NULL ||
+		    (h = cfg_hash_at(&ld->extras, e->key, ld->di, 1)) == NULL)
+			return;
+		h->val = i;
+		d->nextra++;
+	}
 	e->json = cfg_strdup(ld, json, secret);
 	e->known = known;
-	if (i == d->nextra)
-		d->nextra++;
 }
 
 void
@@ -368,8 +418,10 @@ cfg_extra_node(struct cfg_ld *ld, const char *key, yaml_node_t *n,
 	free(b.p);
 }
 
+/* A group named at n, checked at the end; env: the variable it came from. */
 static void
-cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group)
+cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group,
+    const char *env)
 {
 	struct cfg_ref	*r;
 
@@ -382,6 +434,7 @@ cfg_ref_add(struct cfg_ld *ld, yaml_node_t *n, const char *group)
 	r->n = n;
 	r->disp = cfg_strdup(ld, ld->disp, 0);
 	r->group = group;
+	r->env = env != NULL ? cfg_strdup(ld, env, 0) : NULL;
 }
 
 /*
@@ -397,6 +450,7 @@ cfg_do_strv(struct cfg_ld *ld, yaml_node_t *n, struct cfg_strv *out,
 	struct cfg_mark	 m;
 	yaml_node_t	*it;
 	const char	**sv;
+	char		 shown[256];
 	size_t		 cnt, i;
 
 	out->n = 0;
@@ -430,18 +484,19 @@ cfg_do_strv(struct cfg_ld *ld, yaml_node_t *n, struct cfg_strv *out,
 		    v.t != CFG_V_NULL) {
 			sv[out->n] = cfg_strdup(ld, v.s, 0);
 			if (how == CFG_S_GROUPS)
-				cfg_ref_add(ld, it, sv[out->n]);
+				cfg_ref_add(ld, it, sv[out->n], v.env);
 			out->n++;
 			if (how != CFG_S_CALLBACKS ||
 			    strcmp(v.s, "prometheus") == 0)
 				;	/* llmux serves /metrics itself */
 			else if (strchr(v.s, '.') != NULL)
-				cfg_diag(ld, 0, it, "callback \"%s\" is Python "
+				cfg_diag(ld, 0, it, "callback %s is Python "
 				    "code, which llmux cannot run; ignored",
-				    v.s);
+				    cfg_show(&v, shown, sizeof(shown)));
 			else
-				cfg_diag(ld, 0, it, "callback \"%s\" is not "
-				    "supported by llmux, ignored", v.s);
+				cfg_diag(ld, 0, it, "callback %s is not "
+				    "supported by llmux, ignored",
+				    cfg_show(&v, shown, sizeof(shown)));
 		}
 		cfg_pop(ld, m);
 	}
@@ -492,7 +547,8 @@ cfg_do_fallbacks(struct cfg_ld *ld, yaml_node_t *n, struct cfg_fallbacks *fb)
 			m2 = cfg_push(ld, pv[0].key, 0);
 			cfg_do_strv(ld, pv[0].v, &f[fb->n].to, CFG_S_GROUPS);
 			if (strcmp(pv[0].key, "*") != 0)
-				cfg_ref_add(ld, pv[0].k, f[fb->n].group);
+				cfg_ref_add(ld, pv[0].k, f[fb->n].group,
+				    NULL);
 			cfg_pop(ld, m2);
 			fb->n++;
 		}
@@ -529,7 +585,7 @@ cfg_alias_map(struct cfg_ld *ld, struct cfg_alias *a, yaml_node_t *n)
 				    "group name");
 			else {
 				a->group = cfg_strdup(ld, v.s, 0);
-				cfg_ref_add(ld, sv[j].v, a->group);
+				cfg_ref_add(ld, sv[j].v, a->group, v.env);
 			}
 		} else if (strcmp(sv[j].key, "hidden") == 0) {
 			why = "expected a boolean (true or false)";
@@ -591,7 +647,7 @@ cfg_do_alias(struct cfg_ld *ld, yaml_node_t *n)
 			cfg_diag(ld, 1, pv[i].v, "expected a model group name");
 		else {
 			a->group = cfg_strdup(ld, v.s, 0);
-			cfg_ref_add(ld, pv[i].v, a->group);
+			cfg_ref_add(ld, pv[i].v, a->group, v.env);
 		}
 		if (a->group != NULL) {
 			a++;
@@ -643,6 +699,7 @@ static void
 cfg_do_cred(struct cfg_ld *ld, yaml_node_t *n)
 {
 	struct cfg_cred	*c;
+	struct cfg_hent	*e;
 	struct cfg_val	 v;
 	yaml_node_t	*name, *vals;
 	int		 rc;
@@ -669,6 +726,10 @@ cfg_do_cred(struct cfg_ld *ld, yaml_node_t *n)
 	c->file = ld->cur;
 	c->name = cfg_strdup(ld, v.s, 0);
 	c->disp = cfg_strdup(ld, ld->disp, 0);
+	/* A name given twice: the last one wins. */
+	if (c->name != NULL && (e = cfg_hash_at(&ld->creds, c->name, 0, 1)) !=
+	    NULL)
+		e->val = ld->ncred - 1;
 	c->values = vals != NULL && vals->type == YAML_MAPPING_NODE ? vals :
 	    NULL;
 }
@@ -710,15 +771,21 @@ cfg_num_why(const struct cfg_key *k, const struct cfg_val *v, long *l,
 
 	switch (k->type) {
 	case CFG_T_INT:
-		if ((why = cfg_get_int(v, l)) == NULL &&
-		    (k->flags & CFG_NONNEG) && *l < 0)
-			why = "must not be negative";
-		return (why);
+		if ((why = cfg_get_int(v, l)) != NULL)
+			return (why);
+		if ((k->flags & CFG_POSITIVE) && *l <= 0)
+			return ("must be greater than 0");
+		if ((k->flags & CFG_NONNEG) && *l < 0)
+			return ("must not be negative");
+		return (NULL);
 	case CFG_T_NUM:
-		if ((why = cfg_get_num(v, x)) == NULL &&
-		    (k->flags & CFG_NONNEG) && *x < 0)
-			why = "must not be negative";
-		return (why);
+		if ((why = cfg_get_num(v, x)) != NULL)
+			return (why);
+		if ((k->flags & CFG_POSITIVE) && !(*x > 0))
+			return ("must be greater than 0");
+		if ((k->flags & CFG_NONNEG) && *x < 0)
+			return ("must not be negative");
+		return (NULL);
 	default:
 		return (cfg_get_bool(v, b));
 	}
@@ -745,6 +812,22 @@ cfg_str_why(const struct cfg_key *k, const char *s, char *buf, size_t sz)
 		n += (size_t)snprintf(buf + n, sz - n, "%s %s",
 		    e == k->enums ? "" : ",", *e);
 	return (buf);
+}
+
+/* Where the value of row k (a struct cfg field) was set, for reloads. */
+static void
+cfg_keypos(struct cfg_ld *ld, const struct cfg_key *k, const yaml_node_t *n,
+    const char *env)
+{
+	struct cfg_keypos	*p;
+
+	if (k->where != CFG_W_CFG || ld->cfg->keypos == NULL)
+		return;
+	p = &ld->cfg->keypos[k - cfg_keys];
+	p->file = ld->cur->name;
+	p->line = (int)n->start_mark.line + 1;
+	p->col = (int)n->start_mark.column + 1;
+	p->env = env != NULL ? cfg_strdup(ld, env, 0) : NULL;
 }
 
 /* Keep a checked value in its field, or as an extra parameter. */
@@ -820,6 +903,7 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 	if (v.t == CFG_V_NULL) {
 		if (f != NULL)
 			cfg_default(k, f);
+		cfg_keypos(ld, k, n, NULL);
 		return;
 	}
 	if (k->type == CFG_T_INT || k->type == CFG_T_NUM ||
@@ -830,8 +914,8 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 		    cfg_key_name(k), cfg_kind(n));
 		return;
 	} else if (k->special == CFG_S_MASTERKEY &&
-	    strncmp(v.s, "sk-", 3) != 0) {
-		cfg_diag(ld, 1, n, CFG_SKREASON);	/* not the key itself */
+	    (why = cfg_masterkey_why(v.s)) != NULL) {
+		cfg_diag(ld, 1, n, "%s", why);	/* never the key itself */
 		return;
 	} else
 		why = cfg_str_why(k, v.s, buf, sizeof(buf));
@@ -840,9 +924,12 @@ cfg_do_scalar(struct cfg_ld *ld, const struct cfg_key *k, yaml_node_t *n)
 		    cfg_kind(n) : cfg_got(n, &v, got, sizeof(got)));
 	else if (k->special == CFG_S_CREDNAME && ld->di < ld->ndep) {
 		ld->dx[ld->di].cred = cfg_strdup(ld, v.s, 0);
+		ld->dx[ld->di].credenv = v.env;
 		ld->dx[ld->di].credn = n;
-	} else
+	} else {
 		cfg_keep(ld, k, &v, l, x, b);
+		cfg_keypos(ld, k, n, v.env);
+	}
 }
 
 /* Read the value n of the key of row k (whose key node is kn). */
@@ -927,13 +1014,13 @@ void
 cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
     const char *const *first)
 {
-	const struct cfg_key	*k;
+	const struct cfg_key	*k, *const *req;
 	struct cfg_pair		*pv, *p;
 	struct cfg_mark		 m;
 	size_t			 np, i, j, o, tl = strlen(tp);
 	size_t			*rank;
 
-	pv = cfg_pairs(ld, n, &np, 1);
+	pv = cfg_pairs(ld, n, &np, *tp == '\0' ? CFG_DUP_ERROR : CFG_DUP_WARN);
 	if ((rank = calloc(np + 1, sizeof(*rank))) == NULL)
 		goto out;
 	/* The keys named in first, in that order, then the others (rank 0). */
@@ -961,12 +1048,12 @@ cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
 	}
 	free(rank);
  out:
-	for (k = cfg_keys; k->path != NULL; k++) {
-		if (!(k->flags & CFG_REQUIRED) ||
-		    !cfg_is_child(k->path, tp, tl))
+	for (req = cfg_key_required(); (k = *req) != NULL; req++) {
+		if (!cfg_is_child(k->path, tp, tl))
 			continue;
 		for (i = 0; i < np; i++)
-			if (strcmp(pv[i].key, k->path + tl + (tl > 0)) == 0)
+			if (cfg_steps++, strcmp(pv[i].key,
+			    k->path + tl + (tl > 0)) == 0)
 				break;
 		if (i == np)
 			cfg_missing(ld, n, k->path + tl + (tl > 0));

@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "err.h"
+#include "glob.h"
 #include "json.h"
 #include "log.h"
 #include "prov.h"
@@ -38,58 +39,17 @@ rt_hash(const char *s)
 	return (h);
 }
 
-static int
-rt_glob(const char *pat, const char *s, const char **cap, size_t *caplen,
-    size_t maxcaps, size_t *ncaps)
-{
-	const char	*p = pat, *t = s;
-	const char	*star_p = NULL, *star_t = NULL;
-	size_t		 nc = 0;
-
-	/*
-	 * Greedy '*' like "(.*)" under re.match: the whole pattern must
-	 * match a prefix of s.  Backtracking keeps the last star only, so
-	 * earlier captures stay as short as the match allows.
-	 */
-	*ncaps = 0;
-	while (*p != '\0') {
-		if (*p == '*') {
-			if (nc >= maxcaps)
-				return (0);
-			star_p = p++;
-			star_t = t;
-			cap[nc] = t;
-			caplen[nc++] = 0;
-			if (*p == '\0') {
-				/* trailing star takes the rest */
-				caplen[nc - 1] = strlen(t);
-				t += strlen(t);
-				break;
-			}
-			continue;
-		}
-		if (*t != '\0' && *p == *t) {
-			p++;
-			t++;
-			continue;
-		}
-		if (star_p == NULL || *star_t == '\0')
-			return (0);
-		/* Let the last star eat one more character and retry. */
-		star_t++;
-		t = star_t;
-		p = star_p + 1;
-		caplen[nc - 1] = (size_t)(star_t - cap[nc - 1]);
-	}
-	*ncaps = nc;
-	return (1);
-}
-
 int
 rt_match(const char *pat, const char *s, const char **cap, size_t *caplen,
     size_t maxcaps, size_t *ncaps)
 {
-	return (rt_glob(pat, s, cap, caplen, maxcaps, ncaps));
+	/*
+	 * One matcher for the loader and the router (glob.c).  A pattern
+	 * with more stars than we keep captures for is not ours to fill.
+	 */
+	if (!glob_match(pat, s, cap, caplen, maxcaps, ncaps))
+		return (0);
+	return (*ncaps <= maxcaps);
 }
 
 /* Count of non-'*' characters: LiteLLM sorts patterns by length. */

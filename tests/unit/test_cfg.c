@@ -635,6 +635,38 @@ Test(cfg, alias_bomb)
 	    "%s", tc_dump());
 }
 
+/*
+ * r15: the alias-bomb guard was a fixed 1,000,000 visits, so a config of
+ * 250,000 plain deployments failed with "nested too deeply or too large".
+ * The budget now grows with the nodes read; with the fixed part lowered
+ * to 1,000, 500 deployments (2,000 visits) load and the bomb still stops.
+ */
+Test(cfg, r15_visit_budget_grows_with_the_file)
+{
+	FILE	*fp;
+	int	 i;
+
+	cfg_visit_base = 1000;
+	cr_assert_not_null(fp = fopen("config.yaml", "w"));
+	fputs("model_list:\n", fp);
+	for (i = 0; i < 500; i++)
+		fprintf(fp, "  - model_name: m%d\n"
+		    "    litellm_params:\n"
+		    "      model: openai/gpt\n", i);
+	cr_assert_eq(fclose(fp), 0);
+	tc_loadf("config.yaml");
+	TC_CLEAN();
+	cr_assert_eq(tc_cfg->ndeploy, 500);
+	tc_load(TC_ONE
+	    "      extra_body: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n");
+	TC_FAILED();
+	cr_assert_eq(tc_count("value nested too deeply or too large"), 1,
+	    "%s", tc_dump());
+}
+
 Test(cfg, model_names_and_providers)
 {
 	tc_load("model_list:\n"
@@ -970,10 +1002,78 @@ Test(cfg, env_value_type_errors)
 	    "      drop_params: os.environ/WORD\n");
 	TC_FAILED();
 	TC_ERR("config.yaml:5:12: model_list[0].litellm_params.rpm: expected "
-	    "an integer, got \"fast\" from os.environ/WORD");
+	    "an integer, got the value of os.environ/WORD");
 	TC_ERR("config.yaml:6:20: model_list[0].litellm_params.drop_params: "
-	    "expected a boolean (true or false), got \"fast\" from "
+	    "expected a boolean (true or false), got the value of "
 	    "os.environ/WORD");
+	cr_assert_eq(tc_count("fast"), 0, "%s", tc_dump());
+}
+
+/*
+ * r15: a value from the environment is never printed, whatever the check
+ * that refuses it: types, ranges, enums, durations, group and credential
+ * names, callbacks and include paths.
+ */
+Test(cfg, r15_env_values_never_printed)
+{
+	const char	*sec = "sk-provider-env-SECRET-0123456789";
+	struct cfg_diag	*d;
+
+	setenv("SEC", sec, 1);
+	setenv("NEG", "-5", 1);
+	tc_load("include:\n"
+	    "  - os.environ/SEC\n"
+	    "model_list:\n"
+	    "  - model_name: m\n"
+	    "    litellm_params:\n"
+	    "      model: openai/gpt-4o\n"
+	    "      rpm: os.environ/SEC\n"
+	    "      timeout: os.environ/SEC\n"
+	    "      drop_params: os.environ/SEC\n"
+	    "      max_retries: os.environ/NEG\n"
+	    "      budget_duration: os.environ/SEC\n"
+	    "  - model_name: n\n"
+	    "    litellm_params:\n"
+	    "      model: openai/gpt-4o\n"
+	    "      litellm_credential_name: os.environ/SEC\n"
+	    "litellm_settings:\n"
+	    "  success_callback: [os.environ/SEC]\n"
+	    "router_settings:\n"
+	    "  routing_strategy: os.environ/SEC\n"
+	    "  fallbacks: [{m: [os.environ/SEC]}]\n"
+	    "  model_group_alias: {a: os.environ/SEC}\n"
+	    "llmux_settings:\n"
+	    "  log_level: os.environ/SEC\n"
+	    "  header_timeout: os.environ/NEG\n");
+	TC_FAILED();
+	for (d = tc_ds.head; d != NULL; d = d->next) {
+		cr_assert_null(strstr(d->text, "SECRET"), "%s", tc_dump());
+		cr_assert_null(strstr(d->text, "-5"), "%s", tc_dump());
+	}
+	TC_ERR("config.yaml:7:12: model_list[0].litellm_params.rpm: expected "
+	    "an integer, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:8:16: model_list[0].litellm_params.timeout: "
+	    "expected a number, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:10:20: model_list[0].litellm_params.max_retries: "
+	    "must not be negative, got the value of os.environ/NEG");
+	TC_ERR("config.yaml:11:24: model_list[0].litellm_params."
+	    "budget_duration: expected a duration such as 30s, 5m, 24h, 30d "
+	    "or 1mo, got the value of os.environ/SEC");
+	TC_ERR("config.yaml:15:32: model_list[1].litellm_params."
+	    "litellm_credential_name: no credential in credential_list is "
+	    "named by the value of os.environ/SEC");
+	TC_WARN("config.yaml:17:22: litellm_settings.success_callback[0]: "
+	    "callback the value of os.environ/SEC is not supported by llmux, "
+	    "ignored");
+	cr_assert_eq(tc_count("routing_strategy: must be one of"), 1, "%s",
+	    tc_dump());
+	TC_WARN("config.yaml:20:20: router_settings.fallbacks[0].m[0]: the "
+	    "model group named by the value of os.environ/SEC is not in "
+	    "model_list");
+	TC_ERR("config.yaml:2:5: include[0]: cannot read "
+	    "\"os.environ/SEC\": No such file or directory");
+	TC_ERR("config.yaml:24:19: llmux_settings.header_timeout: must be "
+	    "greater than 0, got the value of os.environ/NEG");
 }
 
 Test(cfg, environment_variables_export)
@@ -1139,8 +1239,8 @@ Test(cfg, include_directory_and_environment)
 	    TC_ONE
 	    "      api_key: os.environ/INC_KEY\n");
 	TC_FAILED();
-	TC_ERR("config.yaml:5:5: include[0]: cannot read \"frags\": Is a "
-	    "directory");
+	TC_ERR("config.yaml:5:5: include[0]: cannot read "
+	    "\"os.environ/INC_DIR\": Is a directory");
 	cr_assert_eq(tc_ds.nerrors, 1, "%s", tc_dump());
 	cr_assert_str_eq(getenv("INC_KEY"), "sk-from-include");
 	cr_assert_str_eq(getenv("INC_FIRST"), "main");
@@ -1253,6 +1353,88 @@ Test(cfg, master_key_must_start_with_sk)
 	cr_assert_eq(tc_count("my-secret-key"), 0);
 }
 
+/* r15: "sk-" alone is the prefix every client knows, not a key. */
+Test(cfg, r15_master_key_needs_more_than_the_prefix)
+{
+	tc_load("general_settings:\n"
+	    "  master_key: \"sk-\"\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:2:15: general_settings.master_key: master_key "
+	    "needs characters after 'sk-'");
+	setenv("LITELLM_MASTER_KEY", "sk-", 1);
+	tc_load("general_settings: {}\n");
+	TC_FAILED();
+	TC_ERR("config.yaml: environment variable LITELLM_MASTER_KEY: "
+	    "master_key needs characters after 'sk-'");
+	setenv("LITELLM_MASTER_KEY", "sk-1", 1);
+	tc_load("general_settings: {}\n");
+	TC_CLEAN();
+	cr_assert_str_eq(tc_cfg->general.master_key, "sk-1");
+}
+
+/*
+ * r15: a second general_settings: replaced the first whole, master_key
+ * and all, with a warning only.  A repeated section is an error naming
+ * both lines; a key repeated inside a section still warns.
+ */
+Test(cfg, r15_repeated_section_is_an_error)
+{
+	tc_load("general_settings:\n"
+	    "  master_key: sk-1234\n"
+	    TC_ONE
+	    "general_settings:\n"
+	    "  max_request_size_mb: 2\n"
+	    "  max_request_size_mb: 3\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:1:1: general_settings: section given twice, at "
+	    "lines 1 and 7; the second would replace the first whole");
+	TC_WARN("config.yaml:8:3: general_settings.max_request_size_mb: key "
+	    "repeated at line 9, which wins");
+	cr_assert_eq(tc_ds.nerrors, 1, "%s", tc_dump());
+}
+
+/*
+ * r15: header_timeout: 0 passed --test, then every connection was
+ * dropped at once.  Values where 0 cannot work are refused; drain_timeout
+ * 0 (stop at once) and sse_keepalive 0 (off) keep their meaning.
+ */
+Test(cfg, r15_zero_where_zero_breaks)
+{
+	tc_load("llmux_settings:\n"
+	    "  header_timeout: 0\n"
+	    "  body_timeout: 0.0\n"
+	    "  keepalive_timeout: \"0\"\n"
+	    "  max_header_size: 0\n"
+	    "  drain_timeout: 0\n"
+	    "  sse_keepalive: 0\n"
+	    "general_settings:\n"
+	    "  max_response_size_mb: 0\n"
+	    "  max_request_size_mb: 0\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:2:19: llmux_settings.header_timeout: must be "
+	    "greater than 0, got 0");
+	TC_ERR("config.yaml:3:17: llmux_settings.body_timeout: must be "
+	    "greater than 0, got 0.0");
+	TC_ERR("config.yaml:4:22: llmux_settings.keepalive_timeout: must be "
+	    "greater than 0, got \"0\"");
+	TC_ERR("config.yaml:5:20: llmux_settings.max_header_size: must be "
+	    "greater than 0, got 0");
+	TC_ERR("config.yaml:9:25: general_settings.max_response_size_mb: "
+	    "must be greater than 0, got 0");
+	TC_ERR("config.yaml:10:24: general_settings.max_request_size_mb: "
+	    "must be greater than 0, got 0");
+	cr_assert_eq(tc_ds.nerrors, 6, "%s", tc_dump());
+	tc_load("llmux_settings:\n"
+	    "  header_timeout: 0.5\n"
+	    "  drain_timeout: 0\n"
+	    "general_settings:\n"
+	    "  max_response_size_mb: 1.5\n");
+	TC_CLEAN();
+	cr_assert_float_eq(tc_cfg->llmux.header_timeout, 0.5, 1e-9);
+	cr_assert_float_eq(tc_cfg->llmux.drain_timeout, 0, 1e-9);
+	cr_assert_float_eq(tc_cfg->general.max_response_size_mb, 1.5, 1e-9);
+}
+
 Test(cfg, master_key_must_be_a_string)
 {
 	tc_load("general_settings:\n"
@@ -1361,7 +1543,7 @@ Test(cfg, many_errors_in_one_load)
 	    "cost-based-routing, free-key-optimization, "
 	    "provider-budget-routing, got \"fastest\"");
 	TC_ERR("config.yaml:22:24: general_settings.max_request_size_mb: must "
-	    "not be negative, got -1");
+	    "be greater than 0, got -1");
 	TC_ERR("config.yaml:24:16: litellm_settings.num_retries: expected an "
 	    "integer, got a list");
 	TC_ERR("config.yaml:26:14: llmux_settings.log_level: must be one of "
@@ -1928,4 +2110,207 @@ Test(cfg, reference_configs)
 	}
 	closedir(dp);
 	cr_assert_eq(bad, 0, "%d of %d reference configs fail", bad, nfiles);
+}
+
+/*
+ * r15: loading was quadratic in the size of a mapping, of model_list, of
+ * environment_variables and in the number of anchors.  cfg_steps counts
+ * the loader's lookups (hash probes, key comparisons); eight times the
+ * config must cost well under 64 times the steps, and at least one step
+ * per item shows that the lookups are counted at all.
+ */
+enum tc_shape { TC_DEPLOYS, TC_ENVS, TC_KEYS, TC_ANCHORS };
+
+static unsigned long
+tc_steps(enum tc_shape shape, int n)
+{
+	unsigned long	 before;
+	FILE		*fp;
+	int		 i;
+
+	cr_assert_not_null(fp = fopen("config.yaml", "w"));
+	switch (shape) {
+	case TC_DEPLOYS:
+		fputs("model_list:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  - model_name: m%d\n"
+			    "    litellm_params:\n"
+			    "      model: openai/gpt-%d\n"
+			    "      api_key: sk-x\n", i % (n / 2), i);
+		fputs("router_settings:\n  fallbacks:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "    - m%d: [m%d]\n", i, n - i - 1);
+		break;
+	case TC_ENVS:
+		fputs("environment_variables:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  TC_STEPS_%d_%d: v%d\n", n, i, i);
+		fputs("model_list:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  - model_name: m%d\n"
+			    "    litellm_params:\n"
+			    "      model: openai/gpt\n"
+			    "      api_key: os.environ/TC_STEPS_%d_%d\n", i, n,
+			    i);
+		break;
+	case TC_KEYS:
+		fputs(TC_ONE, fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "      k%d: %d\n", i, i);
+		fputs("litellm_settings:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "  k%d: %d\n", i, i);
+		break;
+	case TC_ANCHORS:
+		fputs(TC_ONE "      extra_body:\n        defs:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "          - &a%d v%d\n", i, i);
+		fputs("        refs:\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "          - *a%d\n", i);
+		break;
+	}
+	cr_assert_eq(fclose(fp), 0);
+	before = cfg_steps;
+	tc_loadf("config.yaml");
+	TC_OK();
+	return (cfg_steps - before);
+}
+
+static void
+tc_linear(enum tc_shape shape, const char *what)
+{
+	unsigned long	 s1, s8;
+
+	s1 = tc_steps(shape, 1000);
+	s8 = tc_steps(shape, 8000);
+	cr_assert_geq(s1, 1000, "%s: %lu steps for 1000", what, s1);
+	cr_assert_lt(s8, 16 * s1, "%s: %lu steps for 1000, %lu for 8000",
+	    what, s1, s8);
+}
+
+Test(cfg, r15_load_is_linear_in_deployments)
+{
+	tc_linear(TC_DEPLOYS, "deployments");
+}
+
+Test(cfg, r15_load_is_linear_in_environment_variables)
+{
+	tc_linear(TC_ENVS, "environment_variables");
+}
+
+Test(cfg, r15_load_is_linear_in_keys)
+{
+	tc_linear(TC_KEYS, "keys");
+}
+
+Test(cfg, r15_load_is_linear_in_anchors)
+{
+	tc_linear(TC_ANCHORS, "anchors");
+}
+
+/*
+ * r14: keys read once at start keep their running value on reload, with
+ * a warning that never shows a secret or a value from the environment;
+ * other keys change.
+ */
+Test(cfg, r14_reload_keeps_restart_keys)
+{
+	struct cfg	*old;
+	struct cfg_diag	*d;
+	int		 n;
+
+	setenv("DBURL", "postgresql://u:SECRETPW@db/x", 1);
+	tc_load("general_settings:\n"
+	    "  database_url: os.environ/DBURL\n"
+	    "llmux_settings:\n"
+	    "  num_workers: 2\n"
+	    "  state_dir: /var/lib/llmux\n"
+	    "  log_level: info\n");
+	TC_CLEAN();
+	old = tc_cfg;
+	tc_cfg = NULL;
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:OTHERPW@db/y\n"
+	    "llmux_settings:\n"
+	    "  num_workers: 4\n"
+	    "  state_dir: /tmp/elsewhere\n"
+	    "  log_level: debug\n"
+	    "  log_format: json\n");
+	TC_CLEAN();
+	n = cfg_reload_check(old, tc_cfg, &tc_ds);
+	cr_assert_eq(n, 4, "%d\n%s", n, tc_dump());
+	TC_WARN("config.yaml:2:17: general_settings.database_url: cannot "
+	    "change on reload; keeps its running value until restart");
+	TC_WARN("config.yaml:5:14: llmux_settings.state_dir: cannot change "
+	    "on reload; keeps \"/var/lib/llmux\" until restart");
+	TC_WARN("config.yaml:6:14: llmux_settings.log_level: cannot change "
+	    "on reload; keeps \"info\" until restart");
+	TC_WARN("config.yaml:7:15: llmux_settings.log_format: cannot change "
+	    "on reload; keeps \"text\" until restart");
+	for (d = tc_ds.head; d != NULL; d = d->next)
+		cr_assert(strstr(d->text, "PW") == NULL, "%s", tc_dump());
+	/* Freeing the old generation first must not matter. */
+	cfg_free(old);
+	cr_assert_str_eq(tc_cfg->general.database_url,
+	    "postgresql://u:SECRETPW@db/x");
+	cr_assert_str_eq(tc_cfg->llmux.state_dir, "/var/lib/llmux");
+	cr_assert_str_eq(tc_cfg->llmux.log_level, "info");
+	cr_assert_str_eq(tc_cfg->llmux.log_format, "text");
+	cr_assert_eq(tc_cfg->llmux.num_workers, 4);
+
+	/* A second reload: the kept database URL is still not shown. */
+	old = tc_cfg;
+	tc_cfg = NULL;
+	cfg_diags_free(&tc_ds);
+	cfg_diags_init(&tc_ds);
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:THIRDPW@db/z\n");
+	TC_CLEAN();
+	cr_assert_eq(cfg_reload_check(old, tc_cfg, &tc_ds), 2, "%s",
+	    tc_dump());
+	TC_WARN("config.yaml:2:17: general_settings.database_url: cannot "
+	    "change on reload; keeps its running value until restart");
+	TC_WARN("config.yaml: llmux_settings.state_dir: cannot change on "
+	    "reload; keeps \"/var/lib/llmux\" until restart");
+	cfg_free(old);
+	cr_assert_eq(tc_count("PW"), 0, "%s", tc_dump());
+	/* The same file again: nothing to say. */
+	old = tc_cfg;
+	tc_cfg = NULL;
+	tc_load("general_settings:\n"
+	    "  database_url: postgresql://u:SECRETPW@db/x\n"
+	    "llmux_settings:\n"
+	    "  state_dir: /var/lib/llmux\n");
+	TC_CLEAN();
+	cr_assert_eq(cfg_reload_check(old, tc_cfg, &tc_ds), 0, "%s",
+	    tc_dump());
+	cfg_free(old);
+}
+
+/* r14: the man page says which keys wait for a restart. */
+Test(cfg, r14_man_page_marks_restart_keys)
+{
+	const struct cfg_keydoc	*kd;
+	FILE			*fp;
+	char			*page = NULL, *p;
+	size_t			 len = 0;
+	int			 n = 0, m;
+
+	for (kd = cfg_keydocs(); kd->path != NULL; kd++)
+		if (kd->restart) {
+			n++;
+			cr_assert(strcmp(kd->path, "llmux_settings.num_workers")
+			    != 0, "num_workers takes effect on reload");
+		}
+	cr_assert_geq(n, 4);
+	/* Each of them, and only they, say so in the page. */
+	cr_assert_not_null(fp = open_memstream(&page, &len));
+	cr_assert_eq(cfg_keys_mdoc(fp), LX_OK);
+	cr_assert_eq(fclose(fp), 0);
+	for (p = page, m = 0; (p = strstr(p, "takes effect on restart")) !=
+	    NULL; p++)
+		m++;
+	free(page);
+	cr_assert_eq(m, n, "%d rows, %d sentences", n, m);
 }
