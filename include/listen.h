@@ -14,9 +14,9 @@
 /* Serve fd with w's evhttp; LX_ERR when evhttp cannot be set up. */
 int	lsn_init(struct wrk *, int fd) LX_MUSTCHECK;
 /*
- * Drain: stop accepting; answers not yet begun, and the next one on
- * each kept-alive connection, carry Connection: close; connections that
- * stay quiet for a second are closed.
+ * Drain: stop accepting; the next answer on each kept-alive connection
+ * carries Connection: close; connections that stay quiet for a second
+ * are closed.
  */
 void	lsn_stop(struct wrk *);
 /* Close every connection and free what listen.c holds (worker exit). */

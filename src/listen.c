@@ -1200,18 +1200,25 @@ lsn_route_run(struct wrk *w, struct evhttp_request *ev,
 	rt->run(r, arg);
 }
 
+static void
+lsn_close_after(struct evhttp_request *ev)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(ev);
+
+	if (evhttp_find_header(out, "Connection") == NULL)
+		evhttp_add_header(out, "Connection", "close");
+}
+
 /*
  * What the guard decided about this request: a framing error is answered
  * here; an oversized body is handed to lsn_parse_chat in a header that a
- * client can no longer set.  A draining worker closes each connection
- * after its next answer.
+ * client can no longer set.
  */
 static int
 lsn_apply_verdict(struct wrk *w, struct evhttp_request *ev)
 {
 	struct lsn_guard	*g = lsn_guard_of(ev);
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(ev);
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(ev);
 	const struct lsn_verdict *v = NULL;
 	char			 num[32];
 	size_t			 i;
@@ -1225,8 +1232,8 @@ lsn_apply_verdict(struct wrk *w, struct evhttp_request *ev)
 			if (g->v[i].seq == g->ndisp)
 				v = &g->v[i];
 	}
-	if (w->draining || (v != NULL && v->close))
-		evhttp_add_header(out, "Connection", "close");
+	if (v != NULL && v->close)
+		lsn_close_after(ev);
 	if (v == NULL)
 		return (LX_OK);
 	if (v->status != 0) {
@@ -1274,10 +1281,18 @@ lsn_dispatch(struct evhttp_request *ev, void *arg)
 			free(a);
 			continue;
 		}
+		/*
+		 * A draining worker closes each connection after its next
+		 * answer (req_add_headers says so for a request).
+		 */
+		if (w->draining && rt->auth == LSN_OPEN)
+			lsn_close_after(ev);
 		lsn_route_run(w, ev, rt, a);
 		free(a);
 		return;
 	}
+	if (w->draining)
+		lsn_close_after(ev);
 	if (wrong_method)
 		err_send(w, ev, 405, "invalid_request_error", NULL,
 		    "Method Not Allowed");
@@ -1318,18 +1333,12 @@ void
 lsn_stop(struct wrk *w)
 {
 	struct lsn_guard	*g;
-	struct req		*r;
 
 	lsn_draining = 1;
 	if (w->bound != NULL) {
 		evhttp_del_accept_socket(w->http, w->bound);
 		w->bound = NULL;
 	}
-	/* Answers not yet begun tell their client to go elsewhere. */
-	TAILQ_FOREACH(r, &w->inflight, entry)
-		if (r->ev != NULL && !r->started && !r->finished)
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    r->ev), "Connection", "close");
 	LIST_FOREACH(g, &lsn_guards, link)
 		lsn_guard_rearm(g);
 }
