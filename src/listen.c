@@ -384,7 +384,7 @@ lsn_guard_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (g->killed) {
-		/* Asked already; look again soon. */
+		/* Asked already: evhttp frees it, the next tick sees it. */
 	} else if (g->due > 0 && now >= g->due) {
 		log_debug("client too slow sending its request: closing");
 		lsn_guard_kill(g, BEV_EVENT_TIMEOUT);
@@ -632,7 +632,9 @@ lsn_guard_refuse_chunk(struct lsn_guard *g, struct evbuffer *buf,
 
 	g->st = G_DEAD;
 	g->due = 0;
-	if ((v = lsn_guard_verdict(g)) == NULL) {
+	/* The line's first bytes are gone only if evhttp read it: close. */
+	if (lineoff > evbuffer_get_length(buf) ||
+	    (v = lsn_guard_verdict(g)) == NULL) {
 		lsn_guard_kill(g, BEV_EVENT_EOF);
 		return;
 	}
@@ -668,9 +670,11 @@ lsn_guard_chunk(struct lsn_guard *g, struct evbuffer *buf, size_t *off)
 {
 	const struct cfg	*c = g->w->cfg;
 	char			 tmp[256];
-	size_t			 n, i, lineoff = *off - g->llen;
+	size_t			 n, i, lineoff;
 	int			 ch, d;
 
+	/* A line started in an earlier callback ends the buffer's past. */
+	lineoff = g->llen <= *off ? *off - g->llen : (size_t)-1;
 	if (g->st == G_CDATA) {
 		n = evbuffer_get_length(buf) - *off;
 		if ((long long)n > g->remain)

@@ -111,6 +111,36 @@ test('a chunk extension is accepted', { timeout: 20000 }, async () => {
 	assert.match(rs[1], /^HTTP\/1\.1 200 /);
 });
 
+test('a chunked body with extensions, sent a few bytes at a time, is ' +
+    'served', { timeout: 20000 }, async () => {
+	const half = Math.floor(body.length / 2);
+	const msg = head('Transfer-Encoding: chunked\r\n') +
+	    `${half.toString(16)};a=b\r\n${body.slice(0, half)}\r\n` +
+	    `${(body.length - half).toString(16)}\t;c\r\n` +
+	    `${body.slice(half)}\r\n0\r\nX-Trailer: 1\r\n\r\n`;
+	const got = await new Promise((resolve) => {
+		const sock = net.connect(env.lx.port, '127.0.0.1');
+		let text = '';
+		let i = 0;
+		sock.on('connect', () => {
+			const t = setInterval(() => {
+				if (i >= msg.length)
+					return clearInterval(t);
+				sock.write(msg.slice(i, i + 3));
+				i += 3;
+			}, 2);
+		});
+		sock.on('data', (d) => {
+			text += d;
+			if (/"content":"canned"/.test(text))
+				sock.destroy();
+		});
+		sock.on('error', () => {});
+		sock.on('close', () => resolve(text));
+	});
+	assert.match(got, /^HTTP\/1\.1 200 /, got);
+});
+
 test('Expect: 100-continue with a body over the limit: 413 JSON, ' +
     'Connection: close, closed', { timeout: 20000 }, async () => {
 	// The client waits for 100 Continue, gets the 413 and goes on with
