@@ -54,5 +54,7 @@ void	wrk_count_error(struct wrk *, int status);
 /* Track r as in flight / queue it to be freed after this loop pass. */
 void	wrk_track(struct wrk *, struct req *);
 void	wrk_defer_free(struct wrk *, struct req *);
+/* Draining: exit the loop if no request and no connection is left. */
+void	wrk_maybe_done(struct wrk *);
 
 #endif

@@ -116,3 +116,28 @@ err_reply(struct req *r, int status, const char *type, const char *param,
  done:
 	req_finish(r);
 }
+
+void
+err_send(struct wrk *w, struct evhttp_request *ev, int status,
+    const char *type, const char *param, const char *fmt, ...)
+{
+	struct evbuffer	*b;
+	const char	*uri = evhttp_request_get_uri(ev);
+	char		 msg[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	log_msg(status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO, NULL,
+	    "%.200s %d: %s", uri != NULL ? uri : "-", status, msg);
+	wrk_count_error(w, status);
+	evhttp_add_header(evhttp_request_get_output_headers(ev),
+	    "Content-Type", "application/json");
+	if ((b = evbuffer_new()) != NULL)
+		err_body(b, status, type, param, msg);
+	evhttp_send_reply(ev, status, NULL, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}

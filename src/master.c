@@ -56,6 +56,7 @@ struct mst {
 	int			 nworkers;
 	struct cfg		*cfg;		/* current generation's */
 	struct cfg		*old[8];	/* configs of draining generations */
+	struct cfg		*boot;		/* main's: main frees it */
 	struct mst_child	 ch[MST_MAXCHILD];
 	int			 respawn[MST_MAXCHILD];	/* slots to refork */
 	double			 respawn_at;
@@ -328,7 +329,8 @@ mst_gc(struct mst *m)
 			if (m->ch[i].pid != 0 && m->ch[i].cfg == m->old[j])
 				used = 1;
 		if (!used) {
-			cfg_free(m->old[j]);
+			if (m->old[j] != m->boot)
+				cfg_free(m->old[j]);
 			m->old[j] = NULL;
 		}
 	}
@@ -368,6 +370,7 @@ mst_run(struct cfg *cfg, const struct mst_opts *o)
 
 	m->o = o;
 	m->cfg = cfg;
+	m->boot = cfg;
 	m->gen = 1;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	m->nworkers = o->workers > 0 ? o->workers :
@@ -481,7 +484,7 @@ mst_run(struct cfg *cfg, const struct mst_opts *o)
 	}
 	close(m->lfd);
 	for (i = 0; i < (int)LX_NELEM(m->old); i++)
-		if (m->old[i] != NULL)
+		if (m->old[i] != NULL && m->old[i] != cfg)
 			cfg_free(m->old[i]);
 	if (m->cfg != cfg)
 		cfg_free(m->cfg);

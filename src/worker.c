@@ -68,10 +68,15 @@ wrk_track(struct wrk *w, struct req *r)
 	w->ninflight++;
 }
 
-static void
+/*
+ * A draining worker exits once nothing is in flight and every client
+ * connection is closed: one it accepted may carry a request that is on
+ * its way, and an exit would reset it (lsn_stop closes the rest).
+ */
+void
 wrk_maybe_done(struct wrk *w)
 {
-	if (w->draining && w->ninflight == 0)
+	if (w->draining && w->ninflight == 0 && lsn_connections() == 0)
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -119,7 +124,8 @@ wrk_drain(struct wrk *w, const char *why)
 	if (w->draining)
 		return;
 	w->draining = 1;
-	log_info("draining (%s), %u requests in flight", why, w->ninflight);
+	log_info("draining (%s), %u requests in flight, %ld connections",
+	    why, w->ninflight, lsn_connections());
 	lsn_stop(w);
 	tv.tv_sec = (time_t)w->cfg->llmux.drain_timeout;
 	tv.tv_usec = 0;
