@@ -5,8 +5,9 @@
  * socketpair; we build the event loop, evhttp and the curl multi handle,
  * send MST_MSG_READY on the socketpair and serve.  SIGTERM, or the master
  * going away (EOF on the socketpair, or PR_SET_PDEATHSIG), starts a drain:
- * stop accepting, let requests in flight finish up to drain_timeout, exit.
- * SIGINT exits at once; SIGUSR1 reopens the log file.
+ * stop accepting, let requests in flight finish up to drain_timeout, then
+ * end those still running with an error (an SSE error event on a stream)
+ * and exit.  SIGINT exits at once; SIGUSR1 reopens the log file.
  *
  * Finished requests are freed here, after the loop pass that finished
  * them (a zero-timeout event), never inside the evhttp or curl callback
@@ -25,6 +26,7 @@
 #include <event2/event.h>
 
 #include "cfg.h"
+#include "err.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -134,14 +136,25 @@ wrk_drain(struct wrk *w, const char *why)
 	wrk_maybe_done(w);
 }
 
+/*
+ * The drain deadline: every request still in flight gets an error, so a
+ * stream ends with an SSE error event rather than a bare close.  The loop
+ * runs a moment longer to write them out.
+ */
 static void
 wrk_drain_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct wrk	*w = arg;
+	struct timeval	 flush = { 0, 500000 };
 
 	log_warn("drain deadline passed with %u requests in flight",
 	    w->ninflight);
-	event_base_loopexit(w->base, NULL);
+	/* err_reply() finishes r, which takes it off the list. */
+	while (!TAILQ_EMPTY(&w->inflight))
+		err_reply(TAILQ_FIRST(&w->inflight), 503, "service_unavailable",
+		    NULL, "llmux is shutting down: the drain deadline of "
+		    "%g s passed", w->cfg->llmux.drain_timeout);
+	event_base_loopexit(w->base, &flush);
 }
 
 static void
