@@ -765,6 +765,19 @@ mst_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The longest drain_timeout of the generations still running. */
+static double
+mst_drain_max(const struct mst *m)
+{
+	const struct mst_gen	*g;
+	double			 t = 0;
+
+	for (g = m->gens; g != NULL; g = g->next)
+		if (g->cfg->llmux.drain_timeout > t)
+			t = g->cfg->llmux.drain_timeout;
+	return (t);
+}
+
 /* Act on the signals that arrived during the last ppoll(). */
 static void
 mst_on_signals(struct mst *m)
@@ -787,8 +800,7 @@ mst_on_signals(struct mst *m)
 			log_info("SIGTERM: draining");
 			m->stopping = 1;
 			mst_kill_all(m, SIGTERM);
-			m->kill_at = mst_now() +
-			    m->cur->cfg->llmux.drain_timeout + 5;
+			m->kill_at = mst_now() + mst_drain_max(m) + 5;
 		}
 	}
 	if (mst_sig_hup) {
