@@ -193,6 +193,21 @@ wrk_ctl(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * A drain ends when the last request has finished, but its last bytes
+ * (a stream's [DONE] and chunk terminator) may still sit in evhttp's
+ * output buffers, which lsn_free() would drop: a short pass of the loop
+ * writes them out first.
+ */
+static void
+wrk_flush(struct wrk *w)
+{
+	struct timeval	tv = { 0, 200000 };
+
+	event_base_loopexit(w->base, &tv);
+	event_base_dispatch(w->base);
+}
+
 void
 wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 {
@@ -244,6 +259,8 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	log_debug("generation %u ready", gen);
 
 	event_base_dispatch(w->base);
+	if (w->draining && event_base_got_exit(w->base))
+		wrk_flush(w);
 
 	/* Orderly exit: what is left is freed so leak checkers stay quiet. */
 	while (!TAILQ_EMPTY(&w->inflight)) {
