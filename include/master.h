@@ -27,6 +27,14 @@ struct mst_opts {
 int	mst_run(struct cfg *, const struct mst_opts *);
 
 /*
+ * In a child: whether it was forked while the master's reload parser was
+ * running.  Such a child holds a copy of a half-built config that no
+ * pointer it can see reaches, and that it must not free; it should end
+ * with _exit() so that a leak checker does not report that copy.
+ */
+int	mst_forked_during_parse(void);
+
+/*
  * Control messages.  The socketpair is SOCK_SEQPACKET, so one send is one
  * message; each starts with this header, then len bytes of payload.
  * A receiver ignores types it does not know.

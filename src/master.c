@@ -138,6 +138,8 @@ static const struct mst_role_def mst_roles[MST_NROLES] = {
 	[MST_ROLE_ACCT] = { "acct", mst_wanted_none, NULL },
 };
 
+static int	mst_mid_parse;		/* in a child: see master.h */
+
 static volatile sig_atomic_t	mst_sig_chld, mst_sig_term, mst_sig_int,
 				mst_sig_hup, mst_sig_usr1, mst_sig_usr2;
 
@@ -161,6 +163,12 @@ mst_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+int
+mst_forked_during_parse(void)
+{
+	return (mst_mid_parse);
 }
 
 int
@@ -347,6 +355,7 @@ mst_child_setup(struct mst *m, int keep)
 		if (m->ch[i].state == MST_CH_RUNNING && m->ch[i].ctl >= 0 &&
 		    m->ch[i].ctl != keep)
 			close(m->ch[i].ctl);
+	mst_mid_parse = m->load.busy;
 	if (m->load.fd[0] >= 0)
 		close(m->load.fd[0]);
 	if (m->load.fd[1] >= 0)

@@ -288,5 +288,7 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	free(w->freeq);
 	ar_free(&w->ar);
 	close(ctlfd);
+	if (mst_forked_during_parse())
+		_exit(0);
 	exit(0);
 }
