@@ -200,6 +200,7 @@ struct cfg {
 		double		 drain_timeout;		/* s; default 30 */
 		const char	*log_level;		/* "info" */
 		const char	*log_format;		/* "text" or "json" */
+		const char	*log_file;		/* NULL: stderr */
 		long		 max_connections;	/* per worker; 0: none */
 		double		 sse_keepalive;		/* s; 0: off */
 	} llmux;

@@ -21,6 +21,13 @@ void	log_msg(enum log_level, const char *reqid, const char *fmt, ...)
 	    LX_PRINTF(3, 4);
 /* Startup only: log and exit(1). */
 void	fatal(const char *fmt, ...) LX_PRINTF(1, 2) LX_NORETURN;
+/*
+ * Append the log to path from now on (it replaces stderr, in this process
+ * and the children it forks later); path NULL reopens the current one, as
+ * after logrotate, and does nothing when logging to the inherited stderr.
+ * LX_ERR with errno set: the old destination is kept.
+ */
+int	log_reopen(const char *path) LX_MUSTCHECK;
 /* "sk-a****wxyz" style mask of a secret into buf (never the whole key). */
 char	*log_redact(const char *secret, char *buf, size_t bufsz);
 

@@ -33,6 +33,7 @@ struct wrk {
 	size_t			 nfree, capfree;
 	struct event		*reaper;
 	struct event		*drain_timer;
+	struct event		*ctl;		/* reads ctlfd */
 	int			 ctlfd;		/* socketpair to the master */
 	int			 draining;
 	uint64_t		 rng[2];
@@ -42,8 +43,8 @@ struct wrk {
 
 /*
  * Run a worker on listening socket lfd until it has drained; never
- * returns.  ctlfd carries READY to the master; its EOF means the master
- * is gone.
+ * returns.  ctlfd carries framed messages (master.h) both ways: READY
+ * to the master; its EOF means the master is gone.
  */
 void	wrk_main(const struct cfg *, int lfd, int ctlfd, unsigned gen)
 	    LX_NORETURN;

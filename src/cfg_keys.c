@@ -961,6 +961,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "llmux_settings.log_format", CFG_T_ENUM, "text",
 	    CFG_C(llmux.log_format), CFG_LIVE | RST, 0, cfg_log_formats,
 	    "Log lines as text or as JSON." },
+	{ "llmux_settings.log_file", CFG_T_STR, NULL, CFG_C(llmux.log_file),
+	    CFG_LIVE, 0, NULL,
+	    "File the log lines are appended to, reopened on SIGUSR1; unset "
+	    "means standard error." },
 	{ "llmux_settings.max_connections", CFG_T_INT, NULL,
 	    CFG_C(llmux.max_connections), NN | CFG_LIVE, 0, NULL,
 	    "Client connections per worker; 0 or unset means no limit." },

@@ -5,6 +5,7 @@
  * from several workers never interleave.  JSON lines escape the message.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,4 +146,39 @@ log_redact(const char *s, char *buf, size_t bufsz)
 	else
 		snprintf(buf, bufsz, "%.4s****%s", s, s + len - 4);
 	return (buf);
+}
+
+/*
+ * The log file: opened with O_APPEND and put in place of stderr, so that
+ * every line (and anything else written to stderr) goes there and lines
+ * of several processes still never interleave.  SIGUSR1 reopens the same
+ * path after logrotate has moved the file away.
+ */
+static char	*log_path;	/* owned; NULL: stderr as inherited */
+
+int
+log_reopen(const char *path)
+{
+	char	*p = NULL;
+	int	 fd, saved;
+
+	if (path == NULL && (path = log_path) == NULL)
+		return (LX_OK);
+	if (path != log_path && (p = strdup(path)) == NULL)
+		return (LX_ERR);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		errno = saved;
+		return (LX_ERR);
+	}
+	close(fd);
+	if (p != NULL) {
+		free(log_path);
+		log_path = p;
+	}
+	return (LX_OK);
 }

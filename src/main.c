@@ -2,6 +2,7 @@
  * main.c: the command line, named as LiteLLM's so existing start scripts
  * keep working, then hand-over to the master.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,12 +138,20 @@ main(int argc, char *argv[])
 	}
 	log_init(NULL, debug ? "debug" : cfg->llmux.log_level,
 	    cfg->litellm.json_logs ? "json" : cfg->llmux.log_format);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "llmux: cannot initialise libcurl\n");
+	if (cfg->llmux.log_file != NULL &&
+	    log_reopen(cfg->llmux.log_file) != LX_OK) {
+		fprintf(stderr, "llmux: cannot open log_file %s: %s\n",
+		    cfg->llmux.log_file, strerror(errno));
+		cfg_free(cfg);
 		return (1);
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "llmux: cannot initialise libcurl\n");
+		cfg_free(cfg);
+		return (1);
+	}
+	/* The master owns cfg from here: it is generation 1. */
 	rc = mst_run(cfg, &o);
-	cfg_free(cfg);
 	curl_global_cleanup();
 	return (rc);
 }

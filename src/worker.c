@@ -3,10 +3,11 @@
  *
  * Life cycle: the master forks us with the listening socket and a
  * socketpair; we build the event loop, evhttp and the curl multi handle,
- * write READY ('R') on the socketpair and serve.  SIGTERM, or the master
+ * send MST_MSG_READY on the socketpair and serve.  SIGTERM, or the master
  * going away (EOF on the socketpair, or PR_SET_PDEATHSIG), starts a drain:
- * stop accepting, let requests in flight finish up to drain_timeout, exit.
- * SIGINT exits at once.
+ * stop accepting, let requests in flight finish up to drain_timeout, then
+ * end those still running with an error (an SSE error event on a stream)
+ * and exit.  SIGINT exits at once; SIGUSR1 reopens the log file.
  *
  * Finished requests are freed here, after the loop pass that finished
  * them (a zero-timeout event), never inside the evhttp or curl callback
@@ -25,8 +26,10 @@
 #include <event2/event.h>
 
 #include "cfg.h"
+#include "err.h"
 #include "listen.h"
 #include "log.h"
+#include "master.h"
 #include "req.h"
 #include "route.h"
 #include "upstream.h"
@@ -133,14 +136,25 @@ wrk_drain(struct wrk *w, const char *why)
 	wrk_maybe_done(w);
 }
 
+/*
+ * The drain deadline: every request still in flight gets an error, so a
+ * stream ends with an SSE error event rather than a bare close.  The loop
+ * runs a moment longer to write them out.
+ */
 static void
 wrk_drain_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct wrk	*w = arg;
+	struct timeval	 flush = { 0, 500000 };
 
 	log_warn("drain deadline passed with %u requests in flight",
 	    w->ninflight);
-	event_base_loopexit(w->base, NULL);
+	/* err_reply() finishes r, which takes it off the list. */
+	while (!TAILQ_EMPTY(&w->inflight))
+		err_reply(TAILQ_FIRST(&w->inflight), 503, "service_unavailable",
+		    NULL, "llmux is shutting down: the drain deadline of "
+		    "%g s passed", w->cfg->llmux.drain_timeout);
+	event_base_loopexit(w->base, &flush);
 }
 
 static void
@@ -152,33 +166,59 @@ wrk_signal(evutil_socket_t sig, short what, void *arg)
 		wrk_drain(w, "SIGTERM");
 	else if (sig == SIGINT)
 		event_base_loopbreak(w->base);
+	else if (sig == SIGUSR1) {
+		if (log_reopen(NULL) != LX_OK)
+			log_err("SIGUSR1: cannot reopen the log file: %s",
+			    strerror(errno));
+		else
+			log_debug("SIGUSR1: log file reopened");
+	}
 }
 
 static void
 wrk_ctl(evutil_socket_t fd, short what, void *arg)
 {
 	struct wrk	*w = arg;
-	char		 buf[64];
-	ssize_t		 n;
+	char		 buf[MST_MSG_MAX];
+	uint16_t	 type;
+	int		 n;
 
-	n = read(fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	/* No message from the master needs an answer yet; EOF does. */
+	while ((n = mst_msg_recv(fd, &type, buf, sizeof(buf))) > 0 ||
+	    (n == 0 && type != 0))
+		log_debug("control message %u ignored", (unsigned)type);
+	if ((n == 0 && type == 0) || n == LX_ERR) {
+		event_del(w->ctl);
 		wrk_drain(w, "master gone");
-	else if (n > 0 && memchr(buf, 'D', (size_t)n) != NULL)
-		wrk_drain(w, "master asked");
+	}
+}
+
+/*
+ * A drain ends when the last request has finished, but its last bytes
+ * (a stream's [DONE] and chunk terminator) may still sit in evhttp's
+ * output buffers, which lsn_free() would drop: a short pass of the loop
+ * writes them out first.
+ */
+static void
+wrk_flush(struct wrk *w)
+{
+	struct timeval	tv = { 0, 200000 };
+
+	event_base_loopexit(w->base, &tv);
+	event_base_dispatch(w->base);
 }
 
 void
 wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 {
 	struct wrk	*w = &wrk_self;
-	struct event	*sigterm, *sigint, *ctl;
+	struct event	*sigterm, *sigint, *sigusr1;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	log_set_role("worker");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
@@ -201,22 +241,26 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	w->drain_timer = evtimer_new(w->base, wrk_drain_expired, w);
 	sigterm = evsignal_new(w->base, SIGTERM, wrk_signal, w);
 	sigint = evsignal_new(w->base, SIGINT, wrk_signal, w);
-	ctl = event_new(w->base, ctlfd, EV_READ | EV_PERSIST, wrk_ctl, w);
+	sigusr1 = evsignal_new(w->base, SIGUSR1, wrk_signal, w);
+	w->ctl = event_new(w->base, ctlfd, EV_READ | EV_PERSIST, wrk_ctl, w);
 	if (w->reaper == NULL || w->drain_timer == NULL || sigterm == NULL ||
-	    sigint == NULL || ctl == NULL)
+	    sigint == NULL || sigusr1 == NULL || w->ctl == NULL)
 		fatal("worker: out of memory");
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
-	event_add(ctl, NULL);
+	event_add(sigusr1, NULL);
+	event_add(w->ctl, NULL);
 	/* The master may have died between fork and prctl. */
 	if (getppid() == 1)
 		wrk_drain(w, "master gone");
-	if (write(ctlfd, "R", 1) != 1)
+	if (mst_msg_send(ctlfd, MST_MSG_READY, NULL, 0) != LX_OK)
 		log_warn("cannot tell the master we are ready: %s",
 		    strerror(errno));
 	log_debug("generation %u ready", gen);
 
 	event_base_dispatch(w->base);
+	if (w->draining && event_base_got_exit(w->base))
+		wrk_flush(w);
 
 	/* Orderly exit: what is left is freed so leak checkers stay quiet. */
 	while (!TAILQ_EMPTY(&w->inflight)) {
@@ -231,12 +275,15 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	up_fini();
 	event_free(sigterm);
 	event_free(sigint);
-	event_free(ctl);
+	event_free(sigusr1);
+	event_free(w->ctl);
 	event_free(w->reaper);
 	event_free(w->drain_timer);
 	event_base_free(w->base);
 	free(w->freeq);
 	ar_free(&w->ar);
 	close(ctlfd);
+	if (mst_forked_during_parse())
+		_exit(0);
 	exit(0);
 }

@@ -375,7 +375,8 @@ ${extra}`;
 }
 
 // Start llmux on config (YAML text).  Resolves once /health/liveliness
-// answers "I'm alive!" from our own process.
+// answers "I'm alive!" from our own process.  workers null: no
+// --num_workers, so the config's num_workers (or the CPU count) applies.
 export async function startLlmux(config, { workers = 2 } = {}) {
 	const dir = workdir('llmux');
 	const cfgFile = path.join(dir, 'config.yaml');
@@ -387,7 +388,8 @@ export async function startLlmux(config, { workers = 2 } = {}) {
 		const err = fs.openSync(errFile, 'a');
 		const child = spawn(path.join(BUILD, 'llmux'),
 		    ['--config', cfgFile, '--host', '127.0.0.1',
-		    '--port', String(port), '--num_workers', String(workers)],
+		    '--port', String(port), ...(workers === null ? [] :
+		    ['--num_workers', String(workers)])],
 		    { stdio: ['ignore', 'ignore', err], env: childEnv() });
 		fs.closeSync(err);
 		children.add(child);
