@@ -113,4 +113,18 @@ test('num_workers from the new config applies; --num_workers wins',
 	    { what: 'two workers' });
 });
 
+test('a key read once at start keeps its value, with a warning',
+    { timeout: 30000 }, async () => {
+	const { lx, mock } = env;
+	fs.writeFileSync(lx.cfgFile, config(mock, ['gpt-a', 'gpt-e'],
+	    '  log_format: json'));
+	process.kill(lx.pid, 'SIGHUP');
+	await waitFor(async () => (await models(lx)).includes('gpt-e'),
+	    { what: 'gpt-e listed' });
+	assert.match(lx.stderr(), /log_format: cannot change on reload; keeps/);
+	// The running format stays text: no JSON log line appears.
+	assert.ok(!lx.stderr().split('\n').some((l) => l.startsWith('{')),
+	    'a JSON log line after the reload');
+});
+
 closingTest(env);
