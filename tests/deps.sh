@@ -5,7 +5,7 @@
 #   run     what building llmux and running it need (`make run`)
 #   check   that, plus what every test of `make check` needs: Criterion,
 #           Node and npm for the end-to-end tests, mandoc, clang for the
-#           fuzz targets, and wrk, nginx, gnuplot and the process tools of
+#           fuzz targets, and wrk, nginx, gnuplot, procps and iproute2 of
 #           the benchmark smoke run (the default)
 #
 # Node is Debian's own (18 on Debian 12); the tests need nothing newer.
