@@ -19,7 +19,7 @@ PKGS	 = libevent libcurl yaml-0.1 json-c lmdb libcrypto
 # must not read pkg-config before deps has installed it: `run` and
 # `check` install, then build in a new make that reads it then.
 NOPKG_GOALS = deps deps-run run check sanitize-check clean help man-lint \
-	      fresh-build
+	      fresh-build fresh-root
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>&1)
 ifneq ($(.SHELLSTATUS),0)
@@ -82,7 +82,7 @@ BINS	 = $(LLMUX) $(MOCK) $(MICRO) $(if $(CTL_SRCS),$(CTL))
 
 .PHONY: all run check unit integ configs install clean deps deps-run help \
 	sanitize-check bench bench-smoke smoke-deadline fuzz fuzz-build \
-	man-lint headers fresh-build
+	man-lint headers fresh-build fresh-root
 
 all: $(BINS)
 
@@ -93,6 +93,8 @@ help:
 	@echo "make check      install what the tests need, build, run every test"
 	@echo "make SANITIZE=1 check   the same under ASan and UBSan"
 	@echo "make headers    check that every header compiles alone"
+	@echo "make fresh-root FRESH_ROOT=DIR   make run and make check in a"
+	@echo "                new Debian 12 root (debootstrap, as root)"
 	@echo "make fuzz       build and run the fuzz targets (clang)"
 	@echo "make bench      the benchmark (bench/README.md)"
 	@echo "make install    install (honours DESTDIR and PREFIX)"
@@ -227,6 +229,12 @@ configs: $(LLMUX)
 # The fresh-machine path: make before and after deps, pkg-config failing.
 fresh-build:
 	@sh tests/fresh-build.sh
+
+# Not in check: both README commands in a new Debian 12 root (debootstrap,
+# about 15 minutes, as root).  FRESH_ROOT: the folder to use.
+fresh-root:
+	@sh tests/fresh-root.sh $(or $(FRESH_ROOT),$(error set FRESH_ROOT)) \
+	    $(FRESH_CHECK_ARGS)
 
 sanitize-check:
 	$(MAKE) SANITIZE=1 check
