@@ -1,4 +1,10 @@
 # llmux: plain make.  `make help` lists the targets.
+#
+# Every binary has its own source list below.  A new src/*.c is part of
+# llmux (and of the unit tests and the microbenchmark) without an edit
+# here; src/llmuxctl*.c make up llmuxctl instead.  Header dependencies
+# come from the compiler (-MMD), so editing a header rebuilds exactly the
+# objects that include it.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -9,14 +15,27 @@ SYSCONFDIR ?= /etc
 
 CC	?= cc
 PKGS	 = libevent libcurl yaml-0.1 json-c lmdb libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-
-WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	   -Wcast-qual -Wno-unused-parameter
-ifeq ($(CI),true)
-WARN	+= -Werror
+# `make deps` and the targets that run it first need no library yet, and
+# must not read pkg-config before deps has installed it: `run` and
+# `check` install, then build in a new make that reads it then.
+NOPKG_GOALS = deps deps-run run check sanitize-check clean help man-lint \
+	      fresh-build fresh-root
+ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>&1)
+ifneq ($(.SHELLSTATUS),0)
+$(error pkg-config --cflags $(PKGS) failed: $(PKG_CFLAGS); \
+`make deps` installs pkg-config and the libraries)
 endif
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>&1)
+ifneq ($(.SHELLSTATUS),0)
+$(error pkg-config --libs $(PKGS) failed: $(PKG_LIBS))
+endif
+endif
+
+# .ci/run adds WERROR=-Werror; a plain make keeps warnings warnings.
+WERROR	?=
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wcast-qual -Wno-unused-parameter $(WERROR)
 
 ifeq ($(SANITIZE),1)
 BUILD	?= build-san
@@ -29,92 +48,160 @@ OPT	?= -O2 -g
 LDSAN	 =
 endif
 
-CFLAGS	+= -std=gnu11 $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+BASE_CFLAGS = -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+CFLAGS	+= $(OPT) $(BASE_CFLAGS)
+DEPFLAGS = -MMD -MP
 LDFLAGS	+= $(LDSAN)
 LDLIBS	+= $(PKG_LIBS) -lm
 
-SRCS	 = $(wildcard src/*.c)
-LIB_SRCS = $(filter-out src/main.c,$(SRCS))
-OBJS	 = $(SRCS:src/%.c=$(BUILD)/%.o)
-LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+# ---- source lists, one per binary ---------------------------------------
 
-MOCK_SRCS = $(wildcard tests/mock/*.c)
-MOCK_OBJS = $(MOCK_SRCS:tests/mock/%.c=$(BUILD)/mock/%.o)
-
-UNIT_SRCS = $(wildcard tests/unit/*.c)
-UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
+CTL_SRCS   = $(wildcard src/llmuxctl*.c)
+LLMUX_SRCS = $(filter-out $(CTL_SRCS),$(wildcard src/*.c))
+# What the unit tests and the microbenchmark link: llmux without main().
+LIB_SRCS   = $(filter-out src/main.c,$(LLMUX_SRCS))
+MOCK_SRCS  = $(wildcard tests/mock/*.c)
+UNIT_SRCS  = $(wildcard tests/unit/*.c)
+MICRO_SRCS = tests/micro/microbench.c
 
 LLMUX	 = $(BUILD)/llmux
+CTL	 = $(BUILD)/llmuxctl
 MOCK	 = $(BUILD)/llmux-mock
 UNIT	 = $(BUILD)/unit-tests
 MICRO	 = $(BUILD)/llmux-microbench
 
-.PHONY: all run check unit integ configs install clean deps help sanitize-check \
-	bench bench-smoke fuzz man-lint
+obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LLMUX_OBJS = $(call obj,$(LLMUX_SRCS))
+LIB_OBJS   = $(call obj,$(LIB_SRCS))
+CTL_OBJS   = $(call obj,$(CTL_SRCS))
+MOCK_OBJS  = $(call obj,$(MOCK_SRCS))
+UNIT_OBJS  = $(call obj,$(UNIT_SRCS))
+MICRO_OBJS = $(call obj,$(MICRO_SRCS))
 
-all: $(LLMUX) $(MOCK) $(MICRO)
+BINS	 = $(LLMUX) $(MOCK) $(MICRO) $(if $(CTL_SRCS),$(CTL))
+
+.PHONY: all run check unit integ configs install clean deps deps-run help \
+	sanitize-check bench bench-smoke smoke-deadline fuzz fuzz-build \
+	man-lint headers fresh-build fresh-root
+
+all: $(BINS)
 
 help:
 	@echo "make            build llmux and the mock upstream into $(BUILD)/"
-	@echo "make run        install deps, build, run llmux on etc/llmux/config.yaml :4000"
-	@echo "make check      install deps, build, run every test"
+	@echo "make run        install what building and running need, build,"
+	@echo "                run llmux on etc/llmux/config.yaml :4000"
+	@echo "make check      install what the tests need, build, run every test"
 	@echo "make SANITIZE=1 check   the same under ASan and UBSan"
+	@echo "make headers    check that every header compiles alone"
+	@echo "make fresh-root FRESH_ROOT=DIR   make run and make check in a"
+	@echo "                new Debian 12 root (debootstrap, as root)"
+	@echo "make fuzz       build and run the fuzz targets (clang)"
 	@echo "make bench      the benchmark (bench/README.md)"
 	@echo "make install    install (honours DESTDIR and PREFIX)"
-	@echo "make deps       apt-get install what is missing (no-op otherwise)"
+	@echo "make deps       apt-get install what the tests need (no-op otherwise)"
+	@echo "make deps-run   only what building and running need"
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/mock/%.o: tests/mock/%.c | $(BUILD)
-	@mkdir -p $(BUILD)/mock
-	$(CC) $(CFLAGS) -c -o $@ $<
+$(LLMUX): $(LLMUX_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(LLMUX_OBJS) $(LDLIBS)
 
-$(BUILD)/unit/%.o: tests/unit/%.c $(wildcard include/*.h) | $(BUILD)
-	@mkdir -p $(BUILD)/unit
-	$(CC) $(CFLAGS) -c -o $@ $<
-
-$(BUILD):
-	@mkdir -p $(BUILD)
-
-$(LLMUX): $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+$(CTL): $(CTL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LDLIBS)
 
 $(MOCK): $(MOCK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(MOCK_OBJS) $(LDLIBS)
 
-$(BUILD)/micro/%.o: tests/micro/%.c $(wildcard include/*.h) | $(BUILD)
-	@mkdir -p $(BUILD)/micro
-	$(CC) $(CFLAGS) -c -o $@ $<
-
-$(MICRO): $(BUILD)/micro/microbench.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/micro/microbench.o $(LIB_OBJS) $(LDLIBS)
+$(MICRO): $(MICRO_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MICRO_OBJS) $(LIB_OBJS) $(LDLIBS)
 
 $(UNIT): $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LDLIBS) -lcriterion
 
-# Fuzz targets (clang's libFuzzer), one per parser of outside input.
+# ---- every header compiles alone ----------------------------------------
+
+# HEADERS_SKIP: headers to leave out, e.g. one being fixed elsewhere.
+HEADERS_SKIP ?=
+HDRS	 = $(filter-out $(HEADERS_SKIP),$(wildcard include/*.h))
+HDR_OKS	 = $(HDRS:include/%.h=$(BUILD)/hdr/%.ok)
+
+headers: $(HDR_OKS)
+
+# Twice, so a missing include guard shows too.
+$(BUILD)/hdr/%.ok: include/%.h
+	@mkdir -p $(@D)
+	@echo "headers: $<"
+	@printf '#include "%s"\n#include "%s"\n' $(<F) $(<F) | \
+	    $(CC) $(BASE_CFLAGS) -fsyntax-only -MMD -MP -MT $@ -MF $@.d \
+	    -x c - && touch $@
+
+# ---- fuzz targets (clang's libFuzzer), one per parser of outside input --
+#
+# Each links only the parser it tests; FUZZ_<name>_SRCS says which.  Built
+# with the project's warnings into build-fuzz/.  The headers target keeps
+# lsn_parse_headers() alone: the linker drops every other function of
+# listen.c (-ffunction-sections, --gc-sections; -z start-stop-gc, or the
+# coverage tables would keep every function), so nothing they call is
+# needed.
+
 FUZZ_TARGETS = json sse cfg headers
 FUZZ_SECONDS ?= 10
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
-	-fsanitize=fuzzer,address,undefined
+FUZZ_BUILD = build-fuzz
+FUZZ_CC	 = clang
+FUZZ_json_SRCS	  = src/json.c src/arena.c
+FUZZ_sse_SRCS	  = src/stream.c
+FUZZ_cfg_SRCS	  = $(wildcard src/cfg*.c) src/arena.c src/glob.c src/log.c
+FUZZ_headers_SRCS = src/listen.c
+FUZZ_json_LIBS	  =
+FUZZ_sse_LIBS	  =
+FUZZ_cfg_LIBS	  = $(PKG_LIBS)
+FUZZ_headers_LIBS =
+FUZZ_CFLAGS = -g -O1 $(BASE_CFLAGS) -ffunction-sections -fdata-sections \
+	-fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined -Wl,--gc-sections \
+	-Wl,-z,start-stop-gc
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+fobj	 = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(1))
 
-fuzz:
-	@mkdir -p build-fuzz
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+    $$(call fobj,$$(FUZZ_$$*_SRCS))
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_$*_LIBS) -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
-		    $(LIB_SRCS) $(PKG_LIBS) -lm || exit 1; \
-		mkdir -p build-fuzz/corpus-$$t; \
-		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-		    -print_final_stats=0 build-fuzz/corpus-$$t \
+		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -print_final_stats=0 $(FUZZ_BUILD)/corpus-$$t \
 		    tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
 	done
 
-deps:
-	@sh tests/deps.sh
+# ---- installing, running, testing ---------------------------------------
 
-run: deps all
-	$(LLMUX) --config etc/llmux/config.yaml --port 4000
+# tests/fresh-build.sh replaces these with a stand-in.
+DEPS_CHECK ?= sh tests/deps.sh check
+DEPS_RUN ?= sh tests/deps.sh run
+
+deps:
+	@$(DEPS_CHECK)
+
+deps-run:
+	@$(DEPS_RUN)
+
+# Passed to llmux by `make run`; tests/fresh-build.sh uses --test.
+RUN_FLAGS ?=
+
+run: deps-run
+	$(MAKE) all
+	$(LLMUX) --config etc/llmux/config.yaml --port 4000 $(RUN_FLAGS)
 
 unit: $(UNIT)
 	$(UNIT) --jobs 2
@@ -124,9 +211,12 @@ integ: all
 
 check: deps
 	$(MAKE) all $(UNIT)
+	$(MAKE) headers
 	$(MAKE) unit
 	$(MAKE) configs
 	$(MAKE) integ
+	$(MAKE) fresh-build
+	$(MAKE) smoke-deadline
 	$(MAKE) bench-smoke
 	$(MAKE) man-lint
 ifneq ($(SANITIZE),1)
@@ -136,6 +226,16 @@ endif
 configs: $(LLMUX)
 	@sh tests/configs.sh $(BUILD)
 
+# The fresh-machine path: make before and after deps, pkg-config failing.
+fresh-build:
+	@sh tests/fresh-build.sh
+
+# Not in check: both README commands in a new Debian 12 root (debootstrap,
+# about 15 minutes, as root).  FRESH_ROOT: the folder to use.
+fresh-root:
+	@sh tests/fresh-root.sh $(or $(FRESH_ROOT),$(error set FRESH_ROOT)) \
+	    $(FRESH_CHECK_ARGS)
+
 sanitize-check:
 	$(MAKE) SANITIZE=1 check
 
@@ -144,6 +244,10 @@ bench: all
 
 bench-smoke: all
 	sh bench/smoke.sh $(BUILD)
+
+# The smoke passes on a machine too busy to answer in its 2 s window.
+smoke-deadline: all
+	@sh tests/smoke-deadline.sh $(BUILD)
 
 man-lint:
 	@for m in man/*.[0-9]; do mandoc -Tlint -W warning $$m || exit 1; done
@@ -164,4 +268,6 @@ install: $(LLMUX)
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/llmux.conf
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san $(FUZZ_BUILD)
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(FUZZ_BUILD)/*/*/*.d)

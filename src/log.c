@@ -2,7 +2,9 @@
  * log.c: one line per event on stderr (systemd and docker collect it).
  *
  * Lines are built in a stack buffer and written with one write(2) so lines
- * from several workers never interleave.  JSON lines escape the message.
+ * from several workers never interleave.  Both formats escape the message
+ * and the request id in log_escape(), so that text from a client (a model
+ * name, a path) can never end a line or write one of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,30 +53,102 @@ log_enabled(enum log_level l)
 	return (l <= log_max);
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s (1 to 4), or 0 when the bytes
+ * there are not one: overlong forms, surrogates and code points above
+ * U+10FFFF count as invalid, as RFC 3629 says.
+ */
 static size_t
-log_json_escape(char *dst, size_t room, const char *s)
+log_utf8_len(const unsigned char *s)
 {
-	size_t	n = 0;
+	size_t		 len, i;
+	unsigned int	 cp;
 
-	for (; *s != '\0' && n + 7 < room; s++) {
-		unsigned char c = (unsigned char)*s;
+	if (s[0] < 0x80)
+		return (1);
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return (0);
+	/* A NUL ends the string, and it is not a continuation byte. */
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (0);
+	return (len);
+}
 
-		if (c == '"' || c == '\\') {
+/*
+ * Copy s into dst so that the result is one line of valid UTF-8 whatever
+ * s holds: a model name or a path from a client must not be able to start
+ * a line of its own.  JSON gets \uXXXX escapes (and U+FFFD for a byte that
+ * is not UTF-8); text gets \n, \r, \t and \xHH, for DEL and invalid
+ * bytes too.  The output is cut at a whole character when room runs out.
+ */
+static size_t
+log_escape(char *dst, size_t room, const char *s, int json)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, len;
+	unsigned char		 c;
+
+	for (; *p != '\0'; p += len) {
+		c = *p;
+		/* The longest escape is 6 bytes; keep room for the NUL. */
+		if (n + 7 > room)
+			break;
+		if ((len = log_utf8_len(p)) == 0) {
+			len = 1;
+			if (json) {
+				memcpy(dst + n, "\\ufffd", 6);
+				n += 6;
+			} else
+				n += (size_t)snprintf(dst + n, room - n,
+				    "\\x%02x", c);
+		} else if (len > 1) {
+			memcpy(dst + n, p, len);
+			n += len;
+		} else if (json && (c == '"' || c == '\\')) {
 			dst[n++] = '\\';
 			dst[n++] = (char)c;
-		} else if (c < 0x20) {
+		} else if (json && c < 0x20) {
 			n += (size_t)snprintf(dst + n, room - n, "\\u%04x", c);
+		} else if (!json && (c < 0x20 || c == 0x7f)) {
+			dst[n++] = '\\';
+			if (c == '\n')
+				dst[n++] = 'n';
+			else if (c == '\r')
+				dst[n++] = 'r';
+			else if (c == '\t')
+				dst[n++] = 't';
+			else
+				n += (size_t)snprintf(dst + n, room - n,
+				    "x%02x", c);
 		} else
 			dst[n++] = (char)c;
 	}
-	dst[n] = '\0';
+	if (room > 0)
+		dst[n] = '\0';
 	return (n);
 }
 
 static void
 log_vmsg(enum log_level l, const char *reqid, const char *fmt, va_list ap)
 {
-	char		 msg[2048], line[4600], ts[64], esc[4200];
+	/* Each escaped byte takes at most 4 bytes of text, 6 of JSON. */
+	char		 msg[2048], esc[2048 * 4], id[64 * 4];
+	char		 line[sizeof(esc) + sizeof(id) + 256], ts[64];
 	struct timespec	 now;
 	struct tm	 tm;
 	int		 n, saved = errno;
@@ -85,18 +159,20 @@ log_vmsg(enum log_level l, const char *reqid, const char *fmt, va_list ap)
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (now.tv_nsec / 1000000) % 1000);
-	if (log_json) {
-		log_json_escape(esc, sizeof(esc), msg);
+	log_escape(esc, sizeof(esc), msg, log_json);
+	if (reqid != NULL)
+		log_escape(id, sizeof(id), reqid, log_json);
+	if (log_json)
 		n = snprintf(line, sizeof(line),
 		    "{\"time\":\"%s\",\"level\":\"%s\",\"process\":\"%s\","
 		    "\"pid\":%d%s%s%s,\"message\":\"%s\"}\n", ts, log_names[l],
 		    log_role, (int)getpid(),
-		    reqid ? ",\"request_id\":\"" : "", reqid ? reqid : "",
+		    reqid ? ",\"request_id\":\"" : "", reqid ? id : "",
 		    reqid ? "\"" : "", esc);
-	} else
+	else
 		n = snprintf(line, sizeof(line), "%s llmux[%d] %s %s: %s%s%s\n",
 		    ts, (int)getpid(), log_role, log_names[l],
-		    reqid ? reqid : "", reqid ? ": " : "", msg);
+		    reqid ? id : "", reqid ? ": " : "", esc);
 	if (n > (int)sizeof(line) - 1) {
 		n = (int)sizeof(line) - 1;
 		line[n - 1] = '\n';
