@@ -5,16 +5,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "listen.h"
+#include "hdr.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
-	if (lsn_parse_headers((const char *)data, size, &hi) == LX_OK &&
+	if (hdr_parse((const char *)data, size, &hi) == LX_OK &&
 	    hi.content_length < -1)
 		abort();
 	return (0);

@@ -6,17 +6,17 @@
 
 #include <criterion/criterion.h>
 
-#include "listen.h"
+#include "hdr.h"
 
 static int
-scan(const char *s, struct lsn_hdrinfo *hi)
+scan(const char *s, struct hdr_info *hi)
 {
-	return (lsn_parse_headers(s, strlen(s), hi));
+	return (hdr_parse(s, strlen(s), hi));
 }
 
-Test(listen, plain_content_length)
+Test(hdr, plain_content_length)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nHost: x\r\n"
 	    "Content-Length:  12 \r\n\r\n", &hi), LX_OK);
@@ -24,9 +24,9 @@ Test(listen, plain_content_length)
 	cr_assert_eq(hi.chunked, 0);
 }
 
-Test(listen, bare_lf_lines)
+Test(hdr, bare_lf_lines)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\nContent-Length: 7\n"
 	    "Expect: 100-continue\n\n", &hi), LX_OK);
@@ -34,27 +34,27 @@ Test(listen, bare_lf_lines)
 	cr_assert_eq(hi.expect_continue, 1);
 }
 
-Test(listen, same_content_length_twice)
+Test(hdr, same_content_length_twice)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nContent-Length: 5\r\n"
 	    "content-length: 5\r\n\r\n", &hi), LX_OK);
 	cr_assert_eq(hi.content_length, 5);
 }
 
-Test(listen, refuses_conflicting_content_length)
+Test(hdr, refuses_conflicting_content_length)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nContent-Length: 2\r\n"
 	    "Content-Length: 86\r\n\r\n", &hi), LX_ERR);
 	cr_assert_not_null(strstr(hi.why, "Content-Length"));
 }
 
-Test(listen, refuses_signed_or_listed_content_length)
+Test(hdr, refuses_signed_or_listed_content_length)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nContent-Length: +61\r\n\r\n",
 	    &hi), LX_ERR);
@@ -66,17 +66,17 @@ Test(listen, refuses_signed_or_listed_content_length)
 	    &hi), LX_ERR);
 }
 
-Test(listen, refuses_content_length_with_chunked)
+Test(hdr, refuses_content_length_with_chunked)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
 	    "Content-Length: 3\r\n\r\n", &hi), LX_ERR);
 }
 
-Test(listen, chunked_only)
+Test(hdr, chunked_only)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n"
 	    "\r\n", &hi), LX_OK);
@@ -87,9 +87,9 @@ Test(listen, chunked_only)
 	    "Transfer-Encoding: chunked\r\n\r\n", &hi), LX_ERR);
 }
 
-Test(listen, refuses_folding_and_bad_names)
+Test(hdr, refuses_folding_and_bad_names)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("POST / HTTP/1.1\r\nContent-Length: 2\r\n"
 	    " 86\r\n\r\n", &hi), LX_ERR);
@@ -99,9 +99,9 @@ Test(listen, refuses_folding_and_bad_names)
 	    LX_ERR);
 }
 
-Test(listen, head_has_no_body)
+Test(hdr, head_has_no_body)
 {
-	struct lsn_hdrinfo	hi;
+	struct hdr_info	hi;
 
 	cr_assert_eq(scan("HEAD /v1/models HTTP/1.1\r\nContent-Length: 9\r\n"
 	    "\r\n", &hi), LX_OK);
