@@ -53,4 +53,7 @@ char	*js_quote(struct arena *a, const char *s);
 /* Parse a JSON number member as double; LX_ERR if not a number. */
 int	js_number(const struct js_mem *m, double *out) LX_MUSTCHECK;
 
+/* The value of the hexadecimal digit c, or -1. */
+int	js_hexval(int c);
+
 #endif

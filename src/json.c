@@ -28,8 +28,8 @@ js_ws(struct js_scan *s)
 		s->p++;
 }
 
-static int
-js_hex(int c)
+int
+js_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return (c - '0');
@@ -100,7 +100,7 @@ js_str(struct js_scan *s)
 			if (s->end - s->p < 5)
 				return (LX_ERR);
 			for (i = 1; i <= 4; i++)
-				if (js_hex(s->p[i]) < 0)
+				if (js_hexval(s->p[i]) < 0)
 					return (LX_ERR);
 			s->p += 5;
 			break;
@@ -372,7 +372,7 @@ js_u4(const char *p)
 	int	i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = js_hex(p[i])) < 0)
+		if ((h = js_hexval(p[i])) < 0)
 			return (-1);
 		v = v * 16 + h;
 	}

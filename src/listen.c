@@ -61,6 +61,7 @@
 #include "err.h"
 #include "hdr.h"
 #include "health.h"
+#include "json.h"
 #include "listen.h"
 #include "log.h"
 #include "models.h"
@@ -556,18 +557,6 @@ lsn_guard_refuse_chunk(struct lsn_guard *g, struct evbuffer *buf,
 	g->busy = 0;
 }
 
-static int
-lsn_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /*
  * Follow a chunked body from *off on (RFC 9112 section 7.1), stricter
  * than evhttp so that it never reads a boundary we did not.  evhttp does
@@ -635,7 +624,7 @@ lsn_guard_chunk(struct lsn_guard *g, struct evbuffer *buf, size_t *off)
 				lineoff = *off + i + 1;
 			}
 			g->lstate = ch;
-		} else if (g->lstate == 0 && (d = lsn_hexval(ch)) >= 0) {
+		} else if (g->lstate == 0 && (d = js_hexval(ch)) >= 0) {
 			if (++g->ndig > 15)
 				goto bad;
 			g->csize = g->csize * 16 + d;
