@@ -140,11 +140,10 @@ $(BUILD)/hdr/%.ok: include/%.h
 # ---- fuzz targets (clang's libFuzzer), one per parser of outside input --
 #
 # Each links only the parser it tests; FUZZ_<name>_SRCS says which.  Built
-# with the project's warnings into build-fuzz/.  The headers target keeps
-# lsn_parse_headers() alone: the linker drops every other function of
-# listen.c (-ffunction-sections, --gc-sections; -z start-stop-gc, or the
-# coverage tables would keep every function), so nothing they call is
-# needed.
+# with the project's warnings into build-fuzz/, with -ffunction-sections,
+# --gc-sections and -z start-stop-gc (or the coverage tables would keep
+# every function), so a parser's file may hold functions whose callees
+# the target does not link.
 
 FUZZ_TARGETS = json sse cfg headers
 FUZZ_SECONDS ?= 10
