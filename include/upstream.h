@@ -53,7 +53,7 @@ void	up_abort(struct up_call *);
 long	up_status(struct up_call *);
 /*
  * This worker's upstream counters, all in one place for /metrics to read
- * (nothing reads them before it lands).
+ * (the worker's exit line reads them until it lands).
  */
 struct up_stats {
 	unsigned	 active;	/* transfers in progress */

@@ -262,6 +262,14 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	if (w->draining && event_base_got_exit(w->base))
 		wrk_flush(w);
 
+	/*
+	 * The counters' one reader until /metrics lands: a line per worker
+	 * life, so a drain that cut requests shows in the log.
+	 */
+	log_info("exiting: %lu requests served (%lu answered 4xx, %lu 5xx), "
+	    "%u still in flight, %u upstream transfers open", w->requests,
+	    w->errors_4xx, w->errors_5xx, w->ninflight, up_stats()->active);
+
 	/* Orderly exit: what is left is freed so leak checkers stay quiet. */
 	while (!TAILQ_EMPTY(&w->inflight)) {
 		struct req *r = TAILQ_FIRST(&w->inflight);
