@@ -952,10 +952,11 @@ cfg_cycle_report(struct cfg_ld *ld, const struct cfg_fallbacks *fb,
  * warning, not an error, since LiteLLM's own example configs make groups
  * fall back to each other (LiteLLM follows such a chain until
  * max_fallbacks; the fallback engine never revisits a group).  The first
- * cycle of a list is reported.  Each list is a graph of its own (an error class follows one list); a
- * group naming itself is no cycle, LiteLLM skips that entry.  Aliases are
- * followed to their group.  The first item of a group is the one LiteLLM
- * uses.  Depth-first without recursion: linear in the list.
+ * cycle of a list is reported.  Each list is a graph of its own (an
+ * error class follows one list); a group naming itself is no cycle,
+ * LiteLLM skips that entry.  Aliases are followed to their group.  The
+ * first item of a group is the one LiteLLM uses.  Depth-first without
+ * recursion: linear in the list.
  */
 static void
 cfg_check_cycles(struct cfg_ld *ld, const struct cfg_fallbacks *fb)
@@ -1064,8 +1065,8 @@ cfg_keypos_env(struct cfg_ld *ld, const char *path, const char *name)
 
 /*
  * Checks across the whole config: the groups fallbacks and aliases name,
- * fallback cycles, repeated ids, and the master key and database taken from the environment
- * when the config has none.
+ * fallback cycles, repeated ids, and the master key and database taken
+ * from the environment when the config has none.
  */
 static void
 cfg_check(struct cfg_ld *ld)
