@@ -411,11 +411,19 @@ rt_ask_tags(struct req *r, struct rt_ask *a, const char *p, size_t len)
 {
 	const char	*e = p + len, *s;
 	char		*t;
+	int		 depth = 0;
 
 	if (len == 0 || *p != '[')
 		return (LX_OK);
-	/* The body is valid JSON: only strings and separators to walk. */
-	for (p++; p < e && a->ntags < RT_MAXTAGS; p++) {
+	/*
+	 * The body is valid JSON, so a walk of brackets and strings will do;
+	 * only the array's own strings are tags, not those nested in it.
+	 */
+	for (; p < e && a->ntags < RT_MAXTAGS; p++) {
+		if (*p == '[' || *p == '{')
+			depth++;
+		else if (*p == ']' || *p == '}')
+			depth--;
 		if (*p != '"')
 			continue;
 		for (s = p++; p < e && *p != '"'; p++)
@@ -423,6 +431,8 @@ rt_ask_tags(struct req *r, struct rt_ask *a, const char *p, size_t len)
 				p++;
 		if (p >= e)
 			break;
+		if (depth != 1)
+			continue;
 		if ((t = js_string(&r->ar, s, (size_t)(p - s + 1))) == NULL)
 			return (LX_ERR);
 		a->tags[a->ntags++] = t;

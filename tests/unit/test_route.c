@@ -596,7 +596,7 @@ Test(route_filter, request_tags_from_body_and_metadata)
 	ar_init(&r.ar, 0);
 	r.body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
 	    "\"content\":\"hello there\"}],\"metadata\":{\"tags\":[\"a\","
-	    "\"b\\\"q\"]},\"tags\":[\"c\"]}";
+	    "\"b\\\"q\"]},\"tags\":[\"c\",{\"no\":\"t\"},[\"u\"],7]}";
 	r.blen = strlen(r.body);
 	cr_assert_eq(js_object(r.body, r.blen, r.mem, REQ_MAXMEM, &r.nmem,
 	    NULL, NULL), LX_OK);
