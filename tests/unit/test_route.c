@@ -751,3 +751,31 @@ Test(route_filter, shuffle_distribution_within_two_percent)
 	tf_shares("t", wt, 2);
 	tf_shares("u", wu, 4);
 }
+
+Test(route_filter, both_alias_forms_route)
+{
+	static const char yaml[] =
+	    "model_list:\n"
+	    "  - model_name: real\n"
+	    "    litellm_params: { model: openai/up, api_base: http://a/v1 }\n"
+	    "router_settings:\n"
+	    "  model_group_alias:\n"
+	    "    plain: real\n"
+	    "    quiet: { model: real, hidden: true }\n";
+	struct wrk	 w;
+	struct req	 r;
+
+	tf_use(yaml);
+	memset(&w, 0, sizeof(w));
+	w.cfg = tf_cfg;
+	w.rt = tf_rt;
+	/* Hidden only keeps an alias out of /models; it still routes. */
+	cr_assert_eq(tf_route(&r, &w, "plain", "{}"), LX_OK);
+	cr_assert_str_eq(r.dep->model_name, "real");
+	rt_release(&r);
+	ar_free(&r.ar);
+	cr_assert_eq(tf_route(&r, &w, "quiet", "{}"), LX_OK);
+	cr_assert_str_eq(r.dep->model_name, "real");
+	rt_release(&r);
+	ar_free(&r.ar);
+}
