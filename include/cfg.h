@@ -109,6 +109,19 @@ struct cfg_deploy {
 	int		 line;
 };
 
+/*
+ * router_settings.retry_policy: retries per LiteLLM error class, each
+ * CFG_UNSET_INT when the config does not give one.
+ */
+struct cfg_retry_policy {
+	long		 bad_request;		/* BadRequestErrorRetries */
+	long		 authentication;	/* AuthenticationErrorRetries */
+	long		 timeout;		/* TimeoutErrorRetries */
+	long		 rate_limit;		/* RateLimitErrorRetries */
+	long		 content_policy;	/* ContentPolicyViolation... */
+	long		 internal_server;	/* InternalServerErrorRetries */
+};
+
 struct cfg_alias {
 	const char	*alias;
 	const char	*group;
@@ -169,6 +182,7 @@ struct cfg {
 		struct cfg_strv	 default_fallbacks;
 		size_t		 nalias;
 		struct cfg_alias *alias;		/* model_group_alias */
+		struct cfg_retry_policy retry_policy;
 	} router;
 
 	/* general_settings */
@@ -304,7 +318,9 @@ enum cfg_special {
 	CFG_S_MODELINFO,	/* litellm_params.model_info: model_info rows */
 	CFG_S_CREDNAME,		/* litellm_credential_name */
 	CFG_S_MASTERKEY,	/* must start with sk- */
-	CFG_S_GROUPS		/* model groups: checked against model_list */
+	CFG_S_GROUPS,		/* model groups: checked against model_list */
+	CFG_S_CLASSES		/* section of error classes: an unknown key is
+				   an error, not a warning */
 };
 
 #define CFG_REQUIRED	0x01	/* missing: error */

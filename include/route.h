@@ -21,6 +21,7 @@
 struct curl_slist;
 
 #define RT_MAXCAPS	8
+#define RT_MAXTAGS	32	/* request tags the tag filter reads */
 
 /*
  * A deployment's failed calls in the current one-second window: req.c
@@ -73,6 +74,54 @@ struct rt_table {
 	const struct cfg	*cfg;
 	const struct rt_strategy *strategy;
 };
+
+/*
+ * What the deployment filters read of a request, taken once from its
+ * body by rt_ask_parse().
+ */
+struct rt_ask {
+	size_t		 ntags;
+	const char	*tags[RT_MAXTAGS];	/* metadata.tags, then tags */
+	long		 tokens;	/* prompt estimate; -1: no messages */
+	const char	*region;	/* allowed region_name; NULL: any */
+};
+
+/* Why rt_filter() left no deployment. */
+enum rt_empty {
+	RT_E_NONE,		/* some are left */
+	RT_E_CONTEXT,		/* the prompt is over every context window */
+	RT_E_REGION,		/* none is in the allowed region */
+	RT_E_TAGS		/* none carries the tags (nor "default") */
+};
+
+/*
+ * LiteLLM's filters before the strategy's pick, in its order: with
+ * router_settings.enable_pre_call_checks the context window, the region
+ * and the lowest order tier; with enable_tag_filtering the tags.  Writes
+ * the deployments of g that pass to out (room for g->n) and returns how
+ * many; 0 with *why and, for RT_E_CONTEXT, *maxin (the largest window
+ * seen) set.  Does not allocate.
+ */
+size_t		 rt_filter(const struct cfg *, const struct rt_group *g,
+		    const struct rt_ask *, struct rt_deploy **out,
+		    enum rt_empty *why, long *maxin);
+/*
+ * Fill a from r's body: its tags and a prompt token estimate (a token
+ * per four bytes of the messages array, as text).  Tag strings live in
+ * r->ar.  LX_ERR when out of memory.
+ */
+int		 rt_ask_parse(struct req *r, struct rt_ask *a) LX_MUSTCHECK;
+/*
+ * Prompt tokens deployment d takes: model_info.max_input_tokens, else
+ * the price map's for its base_model or model; -1 when unknown.
+ */
+long		 rt_max_input(const struct cfg_deploy *d);
+/*
+ * What cost-based-routing ranks d by: input plus output cost per token,
+ * each from litellm_params or model_info, else the price map, else 5.0
+ * as LiteLLM does.
+ */
+double		 rt_cost(const struct cfg_deploy *d);
 
 /* Build the table for cfg in a; NULL when out of memory. */
 struct rt_table	*rt_table_new(const struct cfg *, struct arena *);

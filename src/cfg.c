@@ -866,7 +866,11 @@ cfg_group_known(struct cfg_ld *ld, struct cfg_hash *names,
 	return (0);
 }
 
-/* The groups that fallbacks and aliases name, against model_list. */
+/*
+ * The groups that fallbacks and aliases name, against model_list.  A name
+ * that routes nowhere is an error: LiteLLM would only find out when a
+ * request fails over to it.
+ */
 static void
 cfg_check_refs(struct cfg_ld *ld)
 {
@@ -893,15 +897,131 @@ cfg_check_refs(struct cfg_ld *ld)
 		if (cfg_group_known(ld, &names, wild, nwild, r->group))
 			;
 		else if (r->env != NULL)
-			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "the model "
+			cfg_diag_at(ld, 1, r->file, r->n, r->disp, "the model "
 			    "group named by the value of " CFG_ENV "%s is not "
 			    "in model_list", r->env);
 		else
-			cfg_diag_at(ld, 0, r->file, r->n, r->disp, "model "
+			cfg_diag_at(ld, 1, r->file, r->n, r->disp, "model "
 			    "group \"%s\" is not in model_list", r->group);
 	}
 	cfg_hash_free(&names);
 	free(wild);
+}
+
+/* The yaml position of fallback target s (a string the walk kept). */
+static const struct cfg_ref *
+cfg_ref_of(const struct cfg_ld *ld, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < ld->nref; i++)
+		if (ld->ref[i].group == s)
+			return (&ld->ref[i]);
+	return (NULL);
+}
+
+/* Report the cycle that edge from -> to closes; stk holds the chain. */
+static void
+cfg_cycle_report(struct cfg_ld *ld, const struct cfg_fallbacks *fb,
+    const size_t *stk, size_t depth, size_t to, const char *target)
+{
+	const struct cfg_ref	*r = cfg_ref_of(ld, target);
+	char			 chain[512];
+	size_t			 i, len = 0;
+
+	for (i = 0; i < depth && stk[i] != to; i++)
+		;
+	for (; i < depth && len < sizeof(chain); i++)
+		len += snprintf(chain + len, sizeof(chain) - len, "%s -> ",
+		    fb->v[stk[i]].group);
+	if (len < sizeof(chain))
+		snprintf(chain + len, sizeof(chain) - len, "%s",
+		    fb->v[to].group);
+	if (r != NULL)
+		cfg_diag_at(ld, 0, r->file, r->n, r->disp, "fallback cycle "
+		    "%s; a request is never sent back to a group it has "
+		    "tried", chain);
+	else
+		cfg_diag_at(ld, 0, NULL, NULL, "fallbacks", "fallback cycle "
+		    "%s; a request is never sent back to a group it has "
+		    "tried", chain);
+}
+
+/*
+ * A chain of fallbacks in list fb that comes back to a group it left: a
+ * warning, not an error, since LiteLLM's own example configs make groups
+ * fall back to each other (LiteLLM follows such a chain until
+ * max_fallbacks; the fallback engine never revisits a group).  The first
+ * cycle of a list is reported.  Each list is a graph of its own (an
+ * error class follows one list); a group naming itself is no cycle,
+ * LiteLLM skips that entry.  Aliases are followed to their group.  The
+ * first item of a group is the one LiteLLM uses.  Depth-first without
+ * recursion: linear in the list.
+ */
+static void
+cfg_check_cycles(struct cfg_ld *ld, const struct cfg_fallbacks *fb)
+{
+	const struct cfg	*c = ld->cfg;
+	struct cfg_hash		 node = { NULL, 0, 0 }, alias = { NULL, 0, 0 };
+	struct cfg_hent		*e;
+	const char		*t;
+	size_t			*stk = NULL, *edge = NULL, depth, i, j;
+	unsigned char		*st = NULL;	/* 0 new, 1 on stk, 2 done */
+
+	if (fb->n < 2)
+		return;
+	if ((stk = calloc(fb->n, sizeof(*stk))) == NULL ||
+	    (edge = calloc(fb->n, sizeof(*edge))) == NULL ||
+	    (st = calloc(fb->n, 1)) == NULL)
+		goto out;
+	for (i = 0; i < fb->n; i++)
+		if ((e = cfg_hash_at(&node, fb->v[i].group, 0, 1)) != NULL &&
+		    e->val == SIZE_MAX)
+			e->val = i;
+		else
+			st[i] = 2;	/* a later item of a group: unused */
+	for (i = 0; i < c->router.nalias; i++)
+		if ((e = cfg_hash_at(&alias, c->router.alias[i].alias, 0,
+		    1)) != NULL && e->str == NULL)
+			e->str = c->router.alias[i].group;
+	for (i = 0; i < fb->n; i++) {
+		if (st[i] != 0)
+			continue;
+		stk[0] = i;
+		edge[0] = 0;
+		st[i] = 1;
+		depth = 1;
+		while (depth > 0) {
+			const struct cfg_fallback *f = &fb->v[stk[depth - 1]];
+
+			if (edge[depth - 1] == f->to.n) {
+				st[stk[--depth]] = 2;
+				continue;
+			}
+			t = f->to.v[edge[depth - 1]++];
+			if ((e = cfg_hash_at(&alias, t, 0, 0)) != NULL &&
+			    e->str != NULL)
+				t = e->str;
+			if ((e = cfg_hash_at(&node, t, 0, 0)) == NULL ||
+			    (j = e->val) == stk[depth - 1] || st[j] == 2)
+				continue;
+			if (st[j] == 1) {
+				cfg_cycle_report(ld, fb, stk, depth, j,
+				    f->to.v[edge[depth - 1] - 1]);
+				goto out;
+			}
+			st[j] = 1;
+			stk[depth] = j;
+			edge[depth] = 0;
+			depth++;
+		}
+	}
+ out:
+	cfg_hash_free(&node);
+	cfg_hash_free(&alias);
+	free(stk);
+	free(edge);
+	free(st);
 }
 
 /* Two deployments with one id share cooldowns and counters: warn. */
@@ -945,8 +1065,8 @@ cfg_keypos_env(struct cfg_ld *ld, const char *path, const char *name)
 
 /*
  * Checks across the whole config: the groups fallbacks and aliases name,
- * repeated ids, and the master key and database taken from the environment
- * when the config has none.
+ * fallback cycles, repeated ids, and the master key and database taken
+ * from the environment when the config has none.
  */
 static void
 cfg_check(struct cfg_ld *ld)
@@ -955,6 +1075,12 @@ cfg_check(struct cfg_ld *ld)
 	const char	*e, *why;
 
 	cfg_check_refs(ld);
+	cfg_check_cycles(ld, &c->router.fallbacks);
+	cfg_check_cycles(ld, &c->router.context_window_fallbacks);
+	cfg_check_cycles(ld, &c->router.content_policy_fallbacks);
+	cfg_check_cycles(ld, &c->litellm.fallbacks);
+	cfg_check_cycles(ld, &c->litellm.context_window_fallbacks);
+	cfg_check_cycles(ld, &c->litellm.content_policy_fallbacks);
 	cfg_check_ids(ld);
 	if (c->general.master_key == NULL &&
 	    (e = cfg_getenv(ld, "LITELLM_MASTER_KEY")) != NULL && *e != '\0') {

@@ -173,8 +173,10 @@ const struct cfg_key cfg_keys[] = {
 	    NN | CFG_LIVE, 0, NULL,
 	    "Relative share of traffic under simple-shuffle." },
 	{ "model_list[].litellm_params.order", CFG_T_INT, NULL, CFG_D(order),
-	    NN, 0, NULL,
-	    "Priority tier: deployments with a lower order are tried first." },
+	    NN | CFG_LIVE, 0, NULL,
+	    "Priority tier: with router_settings.enable_pre_call_checks only "
+	    "the deployments of the lowest order present are picked from, and "
+	    "those without an order come after every tier." },
 	{ "model_list[].litellm_params.max_parallel_requests", CFG_T_INT, NULL,
 	    CFG_D(max_parallel_requests), NN, 0, NULL,
 	    "Requests this deployment may have in flight at once." },
@@ -182,10 +184,12 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_D(cooldown_time), NN, 0, NULL,
 	    "Seconds this deployment cools down after failing, instead of the "
 	    "router's cooldown_time." },
-	{ "model_list[].litellm_params.tags", CFG_T_STRV, NULL, CFG_D(tags), 0,
-	    0, NULL,
-	    "Tags for tag-based routing; default marks the deployments for "
-	    "untagged requests." },
+	{ "model_list[].litellm_params.tags", CFG_T_STRV, NULL, CFG_D(tags),
+	    CFG_LIVE, 0, NULL,
+	    "Tags for router_settings.enable_tag_filtering: a request with "
+	    "tags goes to the deployments sharing any of them, else to those "
+	    "tagged default; a request without to the default ones, else to "
+	    "any." },
 	{ "model_list[].litellm_params.drop_params", CFG_T_BOOL, NULL,
 	    CFG_D(drop_params), 0, 0, NULL,
 	    "Drop request parameters the provider does not support instead of "
@@ -194,11 +198,11 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_D(mock_response), CFG_LIVE, 0, NULL,
 	    "Answer with this text without calling the upstream." },
 	{ "model_list[].litellm_params.input_cost_per_token", CFG_T_NUM, NULL,
-	    CFG_D(input_cost_per_token), NN, 0, NULL,
+	    CFG_D(input_cost_per_token), NN | CFG_LIVE, 0, NULL,
 	    "Price of one prompt token in USD, instead of the price map; wins "
 	    "over model_info.input_cost_per_token." },
 	{ "model_list[].litellm_params.output_cost_per_token", CFG_T_NUM,
-	    NULL, CFG_D(output_cost_per_token), NN, 0, NULL,
+	    NULL, CFG_D(output_cost_per_token), NN | CFG_LIVE, 0, NULL,
 	    "Price of one completion token in USD, instead of the price map; "
 	    "wins over model_info.output_cost_per_token." },
 	{ "model_list[].litellm_params.max_budget", CFG_T_NUM, NULL,
@@ -208,10 +212,12 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_D(budget_duration), 0, 0, NULL,
 	    "Period of max_budget, such as 1d or 30d." },
 	{ "model_list[].litellm_params.region_name", CFG_T_STR, NULL,
-	    CFG_D(region_name), 0, 0, NULL,
-	    "Region label, matched against a key's allowed region." },
+	    CFG_D(region_name), CFG_LIVE, 0, NULL,
+	    "Region label: with router_settings.enable_pre_call_checks a "
+	    "request limited to a region goes only to deployments of that "
+	    "region (the limit comes with virtual keys)." },
 	{ "model_list[].litellm_params.base_model", CFG_T_STR, NULL,
-	    CFG_D(base_model), 0, 0, NULL,
+	    CFG_D(base_model), CFG_LIVE, 0, NULL,
 	    "Model name for price and context-window lookup; wins over "
 	    "model_info.base_model." },
 	{ "model_list[].litellm_params.model_info", CFG_T_SECTION, NULL,
@@ -383,24 +389,27 @@ const struct cfg_key cfg_keys[] = {
 	    "image_generation, audio_transcription, audio_speech, moderation, "
 	    "rerank, responses, batch or realtime." },
 	{ "model_list[].model_info.base_model", CFG_T_STR, NULL,
-	    CFG_D(base_model), 0, 0, NULL,
+	    CFG_D(base_model), CFG_LIVE, 0, NULL,
 	    "Model name for price and context-window lookup, when the "
 	    "deployment name says nothing." },
 	{ "model_list[].model_info.max_tokens", CFG_T_INT, NULL,
 	    CFG_D(max_tokens), NN, 0, NULL,
 	    "Context window in tokens." },
 	{ "model_list[].model_info.max_input_tokens", CFG_T_INT, NULL,
-	    CFG_D(max_input_tokens), NN, 0, NULL,
-	    "Prompt tokens the model takes, for the context-window check." },
+	    CFG_D(max_input_tokens), NN | CFG_LIVE, 0, NULL,
+	    "Prompt tokens the model takes, for the context-window check of "
+	    "router_settings.enable_pre_call_checks; when unset, the price "
+	    "map's." },
 	{ "model_list[].model_info.max_output_tokens", CFG_T_INT, NULL,
 	    CFG_D(max_output_tokens), NN, 0, NULL,
 	    "Completion tokens the model can produce." },
 	{ "model_list[].model_info.input_cost_per_token", CFG_T_NUM, NULL,
-	    CFG_D(input_cost_per_token), NN, 0, NULL,
-	    "Price of one prompt token in USD." },
+	    CFG_D(input_cost_per_token), NN | CFG_LIVE, 0, NULL,
+	    "Price of one prompt token in USD, instead of the price map." },
 	{ "model_list[].model_info.output_cost_per_token", CFG_T_NUM, NULL,
-	    CFG_D(output_cost_per_token), NN, 0, NULL,
-	    "Price of one completion token in USD." },
+	    CFG_D(output_cost_per_token), NN | CFG_LIVE, 0, NULL,
+	    "Price of one completion token in USD, instead of the price "
+	    "map." },
 	{ "model_list[].model_info.description", CFG_T_ANY, NULL, CFG_NOWHERE,
 	    0, 0, NULL,
 	    "Free text about the model." },
@@ -657,12 +666,16 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(router.disable_cooldowns), 0, 0, NULL,
 	    "Never cool a deployment down." },
 	{ "router_settings.enable_pre_call_checks", CFG_T_BOOL, "false",
-	    CFG_C(router.enable_pre_call_checks), 0, 0, NULL,
-	    "Filter deployments by context window, rpm, region and order "
-	    "before picking one." },
+	    CFG_C(router.enable_pre_call_checks), CFG_LIVE, 0, NULL,
+	    "Before picking, skip deployments whose max_input_tokens the "
+	    "prompt exceeds (about a token per four bytes of messages), those "
+	    "outside the request's allowed region, and all but the lowest "
+	    "order tier." },
 	{ "router_settings.enable_tag_filtering", CFG_T_BOOL, "false",
-	    CFG_C(router.enable_tag_filtering), 0, 0, NULL,
-	    "Route a request only to deployments that carry its tags." },
+	    CFG_C(router.enable_tag_filtering), CFG_LIVE, 0, NULL,
+	    "Route a request with tags (the body's tags or metadata.tags) "
+	    "only to deployments that carry one of them, as "
+	    "litellm_params.tags says." },
 	{ "router_settings.default_max_parallel_requests", CFG_T_INT, NULL,
 	    CFG_C(router.default_max_parallel_requests), NN, 0, NULL,
 	    "max_parallel_requests of deployments that do not set it." },
@@ -688,9 +701,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.routing_strategy_args", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Options of the routing strategy." },
-	{ "router_settings.retry_policy", CFG_T_ANY, NULL, CFG_NOWHERE, IGN, 0,
-	    NULL,
-	    "Retries per error class." },
+	{ "router_settings.retry_policy", CFG_T_SECTION, NULL, CFG_NOWHERE, 0,
+	    CFG_S_CLASSES, NULL,
+	    "Retries per error class, instead of num_retries; a class LiteLLM "
+	    "does not have is an error." },
 	{ "router_settings.model_group_retry_policy", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Retries per error class and model group." },
@@ -758,6 +772,33 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.ignore_invalid_deployments", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Skip deployments whose provider is unknown instead of failing." },
+
+	/* router_settings.retry_policy */
+	{ "router_settings.retry_policy.BadRequestErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.bad_request),
+	    NN, 0, NULL,
+	    "Retries after a 400 (BadRequestError)." },
+	{ "router_settings.retry_policy.AuthenticationErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.authentication),
+	    NN, 0, NULL,
+	    "Retries after a 401 (AuthenticationError)." },
+	{ "router_settings.retry_policy.TimeoutErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.timeout),
+	    NN, 0, NULL,
+	    "Retries after a timeout (Timeout)." },
+	{ "router_settings.retry_policy.RateLimitErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.rate_limit),
+	    NN, 0, NULL,
+	    "Retries after a 429 (RateLimitError)." },
+	{ "router_settings.retry_policy.ContentPolicyViolationErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.content_policy),
+	    NN, 0, NULL,
+	    "Retries after a content-policy refusal "
+	    "(ContentPolicyViolationError)." },
+	{ "router_settings.retry_policy.InternalServerErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.internal_server),
+	    NN, 0, NULL,
+	    "Retries after a 500 (InternalServerError)." },
 
 	/* general_settings */
 	{ "general_settings.master_key", CFG_T_SECRET, NULL,

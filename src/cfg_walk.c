@@ -1006,6 +1006,18 @@ cfg_missing(struct cfg_ld *ld, const yaml_node_t *n, const char *name)
 	    name);
 }
 
+/* Is tp a section whose keys are error classes (retry_policy)? */
+static int
+cfg_is_classes(const char *tp)
+{
+	const struct cfg_key	*k;
+
+	for (k = cfg_keys; k->path != NULL; k++)
+		if (k->special == CFG_S_CLASSES && strcmp(k->path, tp) == 0)
+			return (1);
+	return (0);
+}
+
 /*
  * Walk mapping n (or a null scalar standing for an empty one) whose keys
  * the table lists under parent tp; keys named in first go first.
@@ -1041,7 +1053,15 @@ cfg_do_map(struct cfg_ld *ld, yaml_node_t *n, const char *tp,
 				cfg_diag(ld, 0, p->k, "unknown key, passed to "
 				    "the provider as is");
 				cfg_extra_node(ld, p->key, p->v, 0);
-			} else
+			} else if (cfg_is_classes(tp))
+				cfg_diag(ld, 1, p->k, "unknown error class; "
+				    "LiteLLM's are BadRequestErrorRetries, "
+				    "AuthenticationErrorRetries, "
+				    "TimeoutErrorRetries, "
+				    "RateLimitErrorRetries, "
+				    "ContentPolicyViolationErrorRetries and "
+				    "InternalServerErrorRetries");
+			else
 				cfg_diag(ld, 0, p->k, "unknown key, ignored");
 			cfg_pop(ld, m);
 		}

@@ -64,6 +64,7 @@
 #include "json.h"
 #include "listen.h"
 #include "log.h"
+#include "modelinfo.h"
 #include "models.h"
 #include "req.h"
 #include "worker.h"
@@ -1067,6 +1068,10 @@ static const struct lsn_route lsn_routes[] = {
 	    NULL, mdl_list },
 	{ "/models/", "", 1, LSN_GET, LSN_KEY, "/models", RK_MODELS,
 	    NULL, mdl_list },
+	{ "/model/info", NULL, 0, LSN_GET, LSN_KEY, "/model/info",
+	    RK_MODELS, NULL, mi_model_info },
+	{ "/model_group/info", NULL, 0, LSN_GET, LSN_KEY,
+	    "/model_group/info", RK_MODELS, NULL, mi_group_info },
 };
 
 /* Does path match rt?  *arg gets {arg}, to be freed by the caller. */

@@ -7,8 +7,13 @@
  * group the table's strategy picks (rt_strategies[]: a pick/release pair
  * per strategy; req_finish() releases every pick once).  LiteLLM's
  * simple-shuffle is weighted by the first deployment's weight, else rpm,
- * else tpm, else uniform; its release is a no-op.  The other strategies,
- * retries, fallbacks and cooldowns build on rt_table.
+ * else tpm, else uniform; its release is a no-op.  cost-based-routing
+ * takes the cheapest by the price map (price.c) or the deployment's own
+ * prices.  Before any strategy, rt_filter() applies LiteLLM's filters
+ * that need no shared state (context window, region and order tier with
+ * enable_pre_call_checks, tags with enable_tag_filtering), so a strategy
+ * sees only the deployments that passed.  The other strategies, retries,
+ * fallbacks and cooldowns build on rt_table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 #include "glob.h"
 #include "json.h"
 #include "log.h"
+#include "price.h"
 #include "prov.h"
 #include "req.h"
 #include "route.h"
@@ -255,11 +261,293 @@ rt_shuffle_release(struct rt_deploy *rd, struct req *r)
 }
 
 /*
+ * cost-based-routing: the cheapest deployment by input plus output price
+ * per token; the first of equals, as LiteLLM's stable sort leaves them.
+ */
+static struct rt_deploy *
+rt_cost_pick(const struct rt_group *g, struct req *r)
+{
+	double	 best = 0, c;
+	size_t	 i, k = 0;
+
+	for (i = 0; i < g->n; i++) {
+		c = rt_cost(g->d[i]->cfg);
+		if (i == 0 || c < best) {
+			best = c;
+			k = i;
+		}
+	}
+	return (g->d[k]);
+}
+
+double
+rt_cost(const struct cfg_deploy *d)
+{
+	const struct price_row	*p;
+	double			 in = d->input_cost_per_token;
+	double			 out = d->output_cost_per_token;
+
+	p = price_find(d->base_model != NULL ? d->base_model : d->model);
+	if (p == NULL && d->base_model == NULL)
+		p = price_find(d->upstream_model);
+	/* LiteLLM's default for a model it cannot price is 5.0 a token. */
+	if (in < 0)
+		in = p != NULL && p->input_cost_per_token >= 0 ?
+		    p->input_cost_per_token : 5.0;
+	if (out < 0)
+		out = p != NULL && p->output_cost_per_token >= 0 ?
+		    p->output_cost_per_token : 5.0;
+	return (in + out);
+}
+
+long
+rt_max_input(const struct cfg_deploy *d)
+{
+	const struct price_row	*p;
+
+	if (d->max_input_tokens >= 0)
+		return (d->max_input_tokens);
+	p = price_find(d->base_model != NULL ? d->base_model : d->model);
+	if (p == NULL && d->base_model == NULL)
+		p = price_find(d->upstream_model);
+	return (p != NULL ? p->max_input_tokens : -1);
+}
+
+static int
+rt_has_tag(const struct cfg_deploy *d, const char *tag)
+{
+	size_t	i;
+
+	for (i = 0; i < d->tags.n; i++)
+		if (strcmp(d->tags.v[i], tag) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * LiteLLM's tag filter: a tagged request goes to the deployments that
+ * share any of its tags, else to those tagged "default", else nowhere; an
+ * untagged one to the "default" deployments when there are any, else to
+ * all.  Filters d[0..n) in place.
+ */
+static size_t
+rt_filter_tags(struct rt_deploy **d, size_t n, const struct rt_ask *a)
+{
+	size_t	 i, j, k = 0, ndef = 0;
+	int	 hit;
+
+	for (i = 0; i < n; i++) {
+		hit = 0;
+		for (j = 0; j < a->ntags && !hit; j++)
+			hit = rt_has_tag(d[i]->cfg, a->tags[j]);
+		if (hit)
+			d[k++] = d[i];
+	}
+	if (k > 0)
+		return (k);
+	for (i = 0; i < n; i++)
+		if (rt_has_tag(d[i]->cfg, "default"))
+			d[ndef++] = d[i];
+	if (ndef > 0 || a->ntags > 0)
+		return (ndef);
+	return (n);
+}
+
+size_t
+rt_filter(const struct cfg *c, const struct rt_group *g,
+    const struct rt_ask *a, struct rt_deploy **out, enum rt_empty *why,
+    long *maxin)
+{
+	const struct cfg_deploy	*d;
+	size_t			 i, n = 0, k;
+	long			 mx, low = -1;
+	int			 toolong = 0;
+
+	*why = RT_E_NONE;
+	*maxin = -1;
+	for (i = 0; i < g->n; i++) {
+		d = g->d[i]->cfg;
+		if (c->router.enable_pre_call_checks > 0) {
+			/* A window the map does not know passes. */
+			mx = rt_max_input(d);
+			if (a->tokens >= 0 && mx >= 0 && a->tokens > mx) {
+				toolong = 1;
+				if (mx > *maxin)
+					*maxin = mx;
+				continue;
+			}
+			if (a->region != NULL && (d->region_name == NULL ||
+			    strcmp(d->region_name, a->region) != 0))
+				continue;
+		}
+		out[n++] = g->d[i];
+	}
+	if (n == 0) {
+		*why = toolong ? RT_E_CONTEXT : RT_E_REGION;
+		return (0);
+	}
+	if (c->router.enable_pre_call_checks > 0) {
+		/* The lowest order tier; no order ranks after any order. */
+		for (i = 0; i < n; i++)
+			if (out[i]->cfg->order >= 0 &&
+			    (low < 0 || out[i]->cfg->order < low))
+				low = out[i]->cfg->order;
+		if (low >= 0) {
+			for (i = 0, k = 0; i < n; i++)
+				if (out[i]->cfg->order == low)
+					out[k++] = out[i];
+			n = k;
+		}
+	}
+	if (c->router.enable_tag_filtering > 0 &&
+	    (n = rt_filter_tags(out, n, a)) == 0)
+		*why = RT_E_TAGS;
+	return (n);
+}
+
+/* Append the strings of JSON array p[0..len) to a's tags. */
+static int
+rt_ask_tags(struct req *r, struct rt_ask *a, const char *p, size_t len)
+{
+	const char	*e = p + len, *s;
+	char		*t;
+	int		 depth = 0;
+
+	if (len == 0 || *p != '[')
+		return (LX_OK);
+	/*
+	 * The body is valid JSON, so a walk of brackets and strings will do;
+	 * only the array's own strings are tags, not those nested in it.
+	 */
+	for (; p < e && a->ntags < RT_MAXTAGS; p++) {
+		if (*p == '[' || *p == '{')
+			depth++;
+		else if (*p == ']' || *p == '}')
+			depth--;
+		if (*p != '"')
+			continue;
+		for (s = p++; p < e && *p != '"'; p++)
+			if (*p == '\\')
+				p++;
+		if (p >= e)
+			break;
+		if (depth != 1)
+			continue;
+		if ((t = js_string(&r->ar, s, (size_t)(p - s + 1))) == NULL)
+			return (LX_ERR);
+		a->tags[a->ntags++] = t;
+	}
+	return (LX_OK);
+}
+
+int
+rt_ask_parse(struct req *r, struct rt_ask *a)
+{
+	const struct js_mem	*m;
+	struct js_mem		 mm[REQ_MAXMEM];
+	size_t			 n;
+
+	memset(a, 0, sizeof(*a));
+	a->tokens = -1;
+	/* The allowed region comes from keys and teams; none yet. */
+	a->region = NULL;
+	if ((m = js_find(r->mem, r->nmem, "messages")) != NULL &&
+	    m->type == JS_ARR)
+		a->tokens = (long)((m->vlen + 3) / 4);
+	if ((m = js_find(r->mem, r->nmem, "metadata")) != NULL &&
+	    m->type == JS_OBJ &&
+	    js_object(m->val, m->vlen, mm, LX_NELEM(mm), &n, NULL, NULL) ==
+	    LX_OK && (m = js_find(mm, n, "tags")) != NULL &&
+	    m->type == JS_ARR && rt_ask_tags(r, a, m->val, m->vlen) != LX_OK)
+		return (LX_ERR);
+	if ((m = js_find(r->mem, r->nmem, "tags")) != NULL &&
+	    m->type == JS_ARR && rt_ask_tags(r, a, m->val, m->vlen) != LX_OK)
+		return (LX_ERR);
+	return (LX_OK);
+}
+
+/* "['a', 'b']", as LiteLLM prints the request's tags. */
+static const char *
+rt_tags_text(struct req *r, const struct rt_ask *a)
+{
+	size_t	 i, len = 3;
+	char	*s, *o;
+
+	for (i = 0; i < a->ntags; i++)
+		len += strlen(a->tags[i]) + 4;
+	if ((s = o = ar_alloc(&r->ar, len)) == NULL)
+		return ("[]");
+	*o++ = '[';
+	for (i = 0; i < a->ntags; i++)
+		o += sprintf(o, "%s'%s'", i > 0 ? ", " : "", a->tags[i]);
+	*o++ = ']';
+	*o = '\0';
+	return (s);
+}
+
+/*
+ * The filters, then the strategy's pick among what passed; replies when
+ * nothing did, with LiteLLM's status and message for the reason.
+ */
+static int
+rt_filter_pick(const struct rt_table *t, const struct rt_group *g,
+    struct req *r, struct rt_deploy **rdp)
+{
+	const struct cfg	*c = r->cfg;
+	struct rt_group		 sub;
+	struct rt_ask		 a;
+	enum rt_empty		 why;
+	long			 maxin;
+
+	if (c->router.enable_pre_call_checks <= 0 &&
+	    c->router.enable_tag_filtering <= 0) {
+		*rdp = t->strategy->pick(g, r);
+		return (LX_OK);
+	}
+	sub.name = g->name;
+	if (rt_ask_parse(r, &a) != LX_OK ||
+	    (sub.d = ar_alloc(&r->ar, sizeof(*sub.d) * g->n)) == NULL) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
+		return (LX_ERR);
+	}
+	if ((sub.n = rt_filter(c, g, &a, sub.d, &why, &maxin)) > 0) {
+		*rdp = t->strategy->pick(&sub, r);
+		return (LX_OK);
+	}
+	switch (why) {
+	case RT_E_CONTEXT:
+		err_reply(r, 400, NULL, NULL, "litellm."
+		    "ContextWindowExceededError: litellm._pre_call_checks: "
+		    "Context Window exceeded for given call. No models have "
+		    "context window large enough for this call.\nModel=%s, "
+		    "Max Input Tokens=%ld, Got=%ld", r->model, maxin,
+		    a.tokens);
+		break;
+	case RT_E_TAGS:
+		err_reply(r, 400, NULL, NULL, "Not allowed to access model "
+		    "due to tags configuration. Passed model=%s and tags=%s",
+		    r->model, rt_tags_text(r, &a));
+		break;
+	default:
+		err_reply(r, 429, NULL, NULL, "No deployments available for "
+		    "selected model, Try again in %g seconds. Passed "
+		    "model=%s. pre-call-checks=%s, cooldown_list=[]",
+		    c->router.cooldown_time >= 0 ? c->router.cooldown_time :
+		    5.0, r->model, c->router.enable_pre_call_checks > 0 ?
+		    "True" : "False");
+		break;
+	}
+	return (LX_ERR);
+}
+
+/*
  * Strategies llmux serves; the config's other names fall back to the
  * first row until their issue lands (llmux.yaml(5) says so).
  */
 static const struct rt_strategy rt_strategies[] = {
 	{ "simple-shuffle", rt_shuffle_pick, rt_shuffle_release },
+	{ "cost-based-routing", rt_cost_pick, rt_shuffle_release },
 };
 
 /* The strategy named name; simple-shuffle for names not served yet. */
@@ -380,7 +668,8 @@ rt_run(struct req *r)
 		    r->route, r->model);
 		return (LX_ERR);
 	}
-	rd = t->strategy->pick(g, r);
+	if (rt_filter_pick(t, g, r, &rd) != LX_OK)
+		return (LX_ERR);
  picked:
 	/* A deployment named directly is a pick too: release counts it. */
 	rd->inflight++;

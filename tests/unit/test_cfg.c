@@ -949,7 +949,7 @@ Test(cfg, os_environ_everywhere)
 	    "    host: os.environ/NOT_SET_AT_ALL\n"
 	    "router_settings:\n"
 	    "  redis_password: os.environ/NOT_SET_EITHER\n"
-	    "  fallbacks: [{os.environ/GRP: [os.environ/GRP]}]\n"
+	    "  fallbacks: [{m: [os.environ/GRP]}]\n"
 	    "general_settings:\n"
 	    "  master_key: os.environ/MK\n"
 	    "  database_url: os.environ/DB\n"
@@ -1067,7 +1067,7 @@ Test(cfg, r15_env_values_never_printed)
 	    "ignored");
 	cr_assert_eq(tc_count("routing_strategy: must be one of"), 1, "%s",
 	    tc_dump());
-	TC_WARN("config.yaml:20:20: router_settings.fallbacks[0].m[0]: the "
+	TC_ERR("config.yaml:20:20: router_settings.fallbacks[0].m[0]: the "
 	    "model group named by the value of os.environ/SEC is not in "
 	    "model_list");
 	TC_ERR("config.yaml:2:5: include[0]: cannot read "
@@ -1662,7 +1662,12 @@ Test(cfg, fallbacks)
 	    "    - b: a\n"
 	    "    - \"*\": [a]\n"
 	    "  context_window_fallbacks: []\n");
-	TC_CLEAN();
+	TC_OK();
+	/* a and b fall back to each other, as LiteLLM's examples do. */
+	TC_WARN("config.yaml:15:11: router_settings.fallbacks[1].b[0]: "
+	    "fallback cycle a -> b -> a; a request is never sent back to a "
+	    "group it has tried");
+	cr_assert_eq(tc_ds.nwarnings, 1, "%s", tc_dump());
 	cr_assert_eq(tc_cfg->litellm.fallbacks.n, 1);
 	cr_assert_str_eq(tc_cfg->litellm.fallbacks.v[0].group, "a");
 	cr_assert_str_eq(tc_cfg->litellm.fallbacks.v[0].to.v[0], "b");
@@ -1673,6 +1678,124 @@ Test(cfg, fallbacks)
 	cr_assert_eq(tc_cfg->router.fallbacks.v[2].to.n, 1);
 	cr_assert_str_eq(tc_cfg->router.fallbacks.v[3].group, "*");
 	cr_assert_eq(tc_cfg->router.context_window_fallbacks.n, 0);
+}
+
+/* r8: names that route nowhere are errors, each with file:line. */
+Test(cfg, r8_unknown_groups_are_errors)
+{
+	tc_load(TC_ONE
+	    "router_settings:\n"
+	    "  fallbacks: [{ghost: [m]}]\n"
+	    "  context_window_fallbacks: [{m: [m, wraith]}]\n"
+	    "  default_fallbacks: [m, spook]\n"
+	    "  model_group_alias: {nick: phantom, ok: m}\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:6:16: router_settings.fallbacks[0].ghost: model "
+	    "group \"ghost\" is not in model_list");
+	TC_ERR("config.yaml:7:38: router_settings.context_window_fallbacks[0]"
+	    ".m[1]: model group \"wraith\" is not in model_list");
+	TC_ERR("config.yaml:8:26: router_settings.default_fallbacks[1]: model "
+	    "group \"spook\" is not in model_list");
+	TC_ERR("config.yaml:9:29: router_settings.model_group_alias.nick: "
+	    "model group \"phantom\" is not in model_list");
+	cr_assert_eq(tc_ds.nerrors, 4, "%s", tc_dump());
+	/* An alias, a wildcard group and "*" are names that route. */
+	tc_load("model_list:\n"
+	    "  - model_name: m\n"
+	    "    litellm_params: {model: openai/m}\n"
+	    "  - model_name: \"team/*\"\n"
+	    "    litellm_params: {model: \"openai/*\"}\n"
+	    "router_settings:\n"
+	    "  model_group_alias: {nick: m}\n"
+	    "  fallbacks: [{nick: [team/x]}, {\"*\": [nick]}]\n");
+	TC_CLEAN();
+}
+
+/* r8: fallback chains that come back are found, with file:line. */
+Test(cfg, r8_fallback_cycles)
+{
+	static const char groups[] =
+	    "model_list:\n"
+	    "  - model_name: a\n"
+	    "    litellm_params: {model: openai/a}\n"
+	    "  - model_name: b\n"
+	    "    litellm_params: {model: openai/b}\n"
+	    "  - model_name: c\n"
+	    "    litellm_params: {model: openai/c}\n"
+	    "  - model_name: d\n"
+	    "    litellm_params: {model: openai/d}\n";
+	char	 buf[2048];
+
+	snprintf(buf, sizeof(buf), "%s"
+	    "router_settings:\n"
+	    "  fallbacks:\n"
+	    "    - a: [d, b]\n"
+	    "    - b: [c]\n"
+	    "    - c: [d, a]\n", groups);
+	tc_load(buf);
+	TC_OK();
+	TC_WARN("config.yaml:14:14: router_settings.fallbacks[2].c[1]: "
+	    "fallback cycle a -> b -> c -> a; a request is never sent back to "
+	    "a group it has tried");
+	cr_assert_eq(tc_ds.nwarnings, 1, "%s", tc_dump());
+	/* A group naming itself, a chain, and lists kept apart: none. */
+	snprintf(buf, sizeof(buf), "%s"
+	    "router_settings:\n"
+	    "  fallbacks: [{a: [a, b]}, {b: [c]}, {c: [d]}]\n"
+	    "  context_window_fallbacks: [{c: [a]}]\n"
+	    "litellm_settings:\n"
+	    "  fallbacks: [{d: [a]}]\n", groups);
+	tc_load(buf);
+	TC_CLEAN();
+	/* Through an alias. */
+	snprintf(buf, sizeof(buf), "%s"
+	    "router_settings:\n"
+	    "  model_group_alias: {back: a}\n"
+	    "  content_policy_fallbacks: [{a: [b]}, {b: [back]}]\n", groups);
+	tc_load(buf);
+	TC_OK();
+	TC_WARN("config.yaml:12:45: router_settings.content_policy_fallbacks"
+	    "[1].b[0]: fallback cycle a -> b -> a; a request is never sent "
+	    "back to a group it has tried");
+}
+
+/* r8: retry_policy's classes are LiteLLM's; another name is an error. */
+Test(cfg, r8_retry_policy_classes)
+{
+	tc_load(TC_ONE
+	    "router_settings:\n"
+	    "  retry_policy:\n"
+	    "    BadRequestErrorRetries: 1\n"
+	    "    AuthenticationErrorRetries: 0\n"
+	    "    TimeoutErrorRetries: 2\n"
+	    "    RateLimitErrorRetries: 3\n"
+	    "    ContentPolicyViolationErrorRetries: 4\n"
+	    "    InternalServerErrorRetries: 5\n");
+	TC_CLEAN();
+	cr_assert_eq(tc_cfg->router.retry_policy.bad_request, 1);
+	cr_assert_eq(tc_cfg->router.retry_policy.authentication, 0);
+	cr_assert_eq(tc_cfg->router.retry_policy.timeout, 2);
+	cr_assert_eq(tc_cfg->router.retry_policy.rate_limit, 3);
+	cr_assert_eq(tc_cfg->router.retry_policy.content_policy, 4);
+	cr_assert_eq(tc_cfg->router.retry_policy.internal_server, 5);
+	tc_load(TC_ONE "router_settings:\n  retry_policy: {}\n");
+	TC_CLEAN();
+	cr_assert_eq(tc_cfg->router.retry_policy.rate_limit, CFG_UNSET_INT);
+	tc_load(TC_ONE
+	    "router_settings:\n"
+	    "  retry_policy:\n"
+	    "    NotFoundErrorRetries: 1\n"
+	    "    RateLimitErrorRetries: -1\n");
+	TC_FAILED();
+	TC_ERR("config.yaml:7:5: router_settings.retry_policy."
+	    "NotFoundErrorRetries: unknown error class; LiteLLM's are "
+	    "BadRequestErrorRetries, AuthenticationErrorRetries, "
+	    "TimeoutErrorRetries, RateLimitErrorRetries, "
+	    "ContentPolicyViolationErrorRetries and "
+	    "InternalServerErrorRetries");
+	cr_assert_eq(tc_ds.nerrors, 2, "%s", tc_dump());
+	tc_load(TC_ONE "router_settings:\n  retry_policy: [1]\n");
+	TC_FAILED();
 }
 
 Test(cfg, fallback_errors)
@@ -1696,9 +1819,9 @@ Test(cfg, fallback_errors)
 	TC_ERR("config.yaml:7:29: router_settings.content_policy_fallbacks: "
 	    "expected a list of one-key mappings {group: [fallbacks]}, got a "
 	    "string");
-	TC_WARN("config.yaml:9:20: litellm_settings.fallbacks[0].m[0]: model "
+	TC_ERR("config.yaml:9:20: litellm_settings.fallbacks[0].m[0]: model "
 	    "group \"nowhere\" is not in model_list");
-	cr_assert_eq(tc_ds.nerrors, 5, "%s", tc_dump());
+	cr_assert_eq(tc_ds.nerrors, 6, "%s", tc_dump());
 }
 
 Test(cfg, model_group_alias)
@@ -1744,7 +1867,7 @@ Test(cfg, model_group_alias_errors)
 	    "expected a string, got a list");
 	TC_ERR("config.yaml:11:8: router_settings.model_group_alias.e: "
 	    "expected a model group name");
-	TC_WARN("config.yaml:12:8: router_settings.model_group_alias.f: model "
+	TC_ERR("config.yaml:12:8: router_settings.model_group_alias.f: model "
 	    "group \"gone\" is not in model_list");
 	tc_load(TC_ONE
 	    "router_settings:\n"
@@ -2137,9 +2260,11 @@ tc_steps(enum tc_shape shape, int n)
 			    "    litellm_params:\n"
 			    "      model: openai/gpt-%d\n"
 			    "      api_key: sk-x\n", i % (n / 2), i);
+		/* One long cycle: each group falls back to the next. */
 		fputs("router_settings:\n  fallbacks:\n", fp);
 		for (i = 0; i < n; i++)
-			fprintf(fp, "    - m%d: [m%d]\n", i, n - i - 1);
+			fprintf(fp, "    - m%d: [m%d]\n", i % (n / 2),
+			    (i + 1) % (n / 2));
 		break;
 	case TC_ENVS:
 		fputs("environment_variables:\n", fp);
