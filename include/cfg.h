@@ -160,6 +160,8 @@ struct cfg {
 		long		 allowed_fails;
 		double		 cooldown_time;
 		int		 disable_cooldowns;
+		double		 lowest_latency_buffer;	/* routing_strategy_args */
+		double		 latency_ttl;		/* routing_strategy_args.ttl */
 		int		 enable_pre_call_checks;
 		int		 enable_tag_filtering;
 		long		 default_max_parallel_requests;

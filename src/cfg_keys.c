@@ -936,9 +936,10 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(llmux.num_workers), NN | CFG_LIVE, 0, NULL,
 	    "Worker processes; 0 or unset means one per CPU." },
 	{ "llmux_settings.state_dir", CFG_T_STR, NULL, CFG_C(llmux.state_dir),
-	    RST, 0, NULL,
-	    "Directory of the LMDB state: counters, cooldowns, key cache and "
-	    "spend spool." },
+	    RST | CFG_LIVE, 0, NULL,
+	    "Directory of the shared LMDB state (the router's counters, "
+	    "in-flight counts and cooldowns, see SHARED STATE), created with "
+	    "its parents at start; when unset, /var/lib/llmux." },
 	{ "llmux_settings.header_timeout", CFG_T_NUM, "10",
 	    CFG_C(llmux.header_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request headers." },

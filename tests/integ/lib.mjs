@@ -340,6 +340,15 @@ export async function startMock(args = []) {
 /* ------------------------------------------------------------------ */
 /* llmux                                                               */
 
+// The shared state (LMDB) of this test file's llmux instances: one folder
+// per test process, so a reload keeps it and no two files share counters.
+let stateDir = null;
+export function testStateDir() {
+	if (stateDir === null)
+		stateDir = workdir('state');
+	return stateDir;
+}
+
 // The settings every test config shares unless it gives its own.
 export function settings({ general = '', litellm = '', router = '',
     llmux = '', requestTimeout = 30, drainTimeout = 5 } = {}) {
@@ -359,6 +368,7 @@ llmux_settings:
   body_timeout: 5
   drain_timeout: ${drainTimeout}
   log_level: debug
+  state_dir: ${testStateDir()}
 ${llmux}
 `;
 }
