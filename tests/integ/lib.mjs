@@ -351,7 +351,8 @@ export function testStateDir() {
 
 // The settings every test config shares unless it gives its own.
 export function settings({ general = '', litellm = '', router = '',
-    llmux = '', requestTimeout = 30, drainTimeout = 5 } = {}) {
+    llmux = '', requestTimeout = 30, drainTimeout = 5,
+    strategy = 'simple-shuffle' } = {}) {
 	return `
 general_settings:
   master_key: ${MASTER_KEY}
@@ -361,7 +362,7 @@ litellm_settings:
   request_timeout: ${requestTimeout}
 ${litellm}
 router_settings:
-  routing_strategy: simple-shuffle
+  routing_strategy: ${strategy}
 ${router}
 llmux_settings:
   header_timeout: 2
