@@ -372,3 +372,76 @@ Test(choose, shuffle_weights_only_the_candidates)
 	/* Weights 2 and 4: a third and two thirds. */
 	cr_assert(seen[1] > 1200 && seen[1] < 1470, "%d of 4000", seen[1]);
 }
+
+/* ---- the route stage on a full map ------------------------------ */
+
+static const char tf_yaml[] =
+    "model_list:\n"
+    "  - model_name: pair\n"
+    "    litellm_params: { model: openai/p0, api_base: http://h0/v1,"
+    " rpm: 1 }\n"
+    "  - model_name: pair\n"
+    "    litellm_params: { model: openai/p1, api_base: http://h1/v1,"
+    " rpm: 1 }\n";
+
+Test(state, full_map_still_routes_without_counters)
+{
+	struct cfg_diags	 d;
+	struct cfg		*c;
+	struct wrk		 w;
+	struct arena		 war;
+	struct req		 r;
+	struct st		*st = ts_open(0, 64 * 1024);
+	struct st_dep		 recs[1];
+	char			 path[600], id[128];
+	const char		*ids[] = { id };
+	unsigned long		 errs = rt_state_errors();
+	int			 zero = 0, i, miss;
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/config.yaml", ts_dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(tf_yaml, f);
+	fclose(f);
+	cfg_diags_init(&d);
+	c = cfg_load(path, &d);
+	cfg_diags_free(&d);
+	unlink(path);
+	cr_assert_not_null(c);
+	memset(&w, 0, sizeof(w));
+	ar_init(&war, 0);
+	w.cfg = c;
+	w.rng[0] = 1;
+	w.rng[1] = 3;
+	cr_assert_not_null(w.rt = rt_table_new(c, &war));
+	/*
+	 * Fill the map with keys beside the deployments' own, so that the
+	 * pages their records would go to are full too.
+	 */
+	for (i = 0, miss = 0; i < 200000 && miss < 200; i++) {
+		snprintf(id, sizeof(id), "%s-%06d", c->deploy[i % 2].id, i);
+		if (st_pick(st, ids, 1, recs, ts_take, &zero, ts_now) != 0)
+			miss++;
+	}
+	cr_assert(st_full(st));
+	rt_state_set(st);
+	/* rpm 1 each, yet three requests go: no counter can be written. */
+	for (i = 0; i < 3; i++) {
+		memset(&r, 0, sizeof(r));
+		ar_init(&r.ar, 0);
+		r.w = &w;
+		r.cfg = c;
+		r.route = "/chat/completions";
+		r.model = "pair";
+		cr_assert_eq(rt_run(&r), LX_OK, "request %d is served", i);
+		cr_assert_eq(r.st_counted, 0);
+		rt_release(&r);
+		ar_free(&r.ar);
+	}
+	cr_assert_eq(rt_state_errors(), errs + 3, "each failure is counted");
+	rt_state_set(NULL);
+	st_close(st);
+	rt_table_free(w.rt);
+	ar_free(&war);
+	cfg_free(c);
+}
