@@ -518,8 +518,8 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(litellm.allowed_fails), NN | CFG_LIVE, 0, NULL,
 	    "Failures a deployment may have within cooldown_time before it "
 	    "cools down, when router_settings.allowed_fails is unset; unset "
-	    "or 3, LiteLLM's default, the failure-rate rules of COOLDOWNS "
-	    "apply instead." },
+	    "or 3, LiteLLM's default, the failure-rate rules of Cooldowns in "
+	    "DESCRIPTION apply instead." },
 	{ "litellm_settings.fallbacks", CFG_T_FALLBACKS, NULL,
 	    CFG_C(litellm.fallbacks), 0, 0, NULL,
 	    "Model groups to try when a group fails, as a list of one-key "
@@ -630,7 +630,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.routing_strategy", CFG_T_ENUM, "simple-shuffle",
 	    CFG_C(router.routing_strategy), CFG_LIVE, 0, cfg_strategies,
 	    "How a deployment is picked inside a model group, on the counters "
-	    "every worker shares (see SHARED STATE); llmux serves "
+	    "every worker shares (Shared state in DESCRIPTION); llmux serves "
 	    "simple-shuffle, least-busy, usage-based-routing, "
 	    "usage-based-routing-v2 and latency-based-routing, and picks the "
 	    "others' deployments as simple-shuffle does for now." },
@@ -656,8 +656,8 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(router.allowed_fails), NN | CFG_LIVE, 0, NULL,
 	    "Failures a deployment may have within cooldown_time before it "
 	    "cools down; when unset, litellm_settings.allowed_fails; unset or "
-	    "3, LiteLLM's default, the failure-rate rules of COOLDOWNS apply "
-	    "instead." },
+	    "3, LiteLLM's default, the failure-rate rules of Cooldowns in "
+	    "DESCRIPTION apply instead." },
 	{ "router_settings.cooldown_time", CFG_T_NUM, NULL,
 	    CFG_C(router.cooldown_time), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a failing deployment cools down; when unset, 5." },
@@ -965,8 +965,8 @@ const struct cfg_key cfg_keys[] = {
 	{ "llmux_settings.state_dir", CFG_T_STR, NULL, CFG_C(llmux.state_dir),
 	    RST | CFG_LIVE, 0, NULL,
 	    "Directory of the shared LMDB state (the router's counters, "
-	    "in-flight counts and cooldowns, see SHARED STATE), created with "
-	    "its parents at start; when unset, /var/lib/llmux." },
+	    "in-flight counts and cooldowns; Shared state in DESCRIPTION), "
+	    "created with its parents at start; when unset, /var/lib/llmux." },
 	{ "llmux_settings.header_timeout", CFG_T_NUM, "10",
 	    CFG_C(llmux.header_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request headers." },

@@ -352,7 +352,7 @@ export function testStateDir() {
 // The settings every test config shares unless it gives its own.
 export function settings({ general = '', litellm = '', router = '',
     llmux = '', requestTimeout = 30, drainTimeout = 5,
-    strategy = 'simple-shuffle' } = {}) {
+    strategy = 'simple-shuffle', stateDir = null } = {}) {
 	return `
 general_settings:
   master_key: ${MASTER_KEY}
@@ -369,7 +369,7 @@ llmux_settings:
   body_timeout: 5
   drain_timeout: ${drainTimeout}
   log_level: debug
-  state_dir: ${testStateDir()}
+  state_dir: ${stateDir || testStateDir()}
 ${llmux}
 `;
 }
