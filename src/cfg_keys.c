@@ -702,9 +702,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.model_group_retry_policy", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Retries per error class and model group." },
-	{ "router_settings.allowed_fails_policy", CFG_T_ANY, NULL, CFG_NOWHERE,
-	    IGN, 0, NULL,
-	    "Allowed failures per error class." },
+	{ "router_settings.allowed_fails_policy", CFG_T_SECTION, NULL,
+	    CFG_NOWHERE, 0, 0, NULL,
+	    "Allowed failures per error class: a class given here counts its "
+	    "failures against its own number instead of allowed_fails." },
 	{ "router_settings.optional_pre_call_checks", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Extra checks before a deployment is picked." },
@@ -787,6 +788,32 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.routing_strategy_args.day_ttl", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Lifetime of free-key-optimization's daily windows." },
+	{ "router_settings.allowed_fails_policy."
+	    "BadRequestErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.bad_request), NN | CFG_LIVE, 0, NULL,
+	    "Bad requests (400, context window and content policy errors "
+	    "included) a deployment may fail within cooldown_time before it "
+	    "cools down." },
+	{ "router_settings.allowed_fails_policy."
+	    "AuthenticationErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.auth), NN | CFG_LIVE, 0, NULL,
+	    "The same for authentication errors (401)." },
+	{ "router_settings.allowed_fails_policy.TimeoutErrorAllowedFails",
+	    CFG_T_INT, NULL, CFG_C(router.afp.timeout), NN | CFG_LIVE, 0, NULL,
+	    "The same for timeouts (408)." },
+	{ "router_settings.allowed_fails_policy."
+	    "RateLimitErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.rate_limit), NN | CFG_LIVE, 0, NULL,
+	    "The same for rate limits (429)." },
+	{ "router_settings.allowed_fails_policy."
+	    "ContentPolicyViolationErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.content_policy), NN | CFG_LIVE, 0, NULL,
+	    "The same for content policy refusals, when "
+	    "BadRequestErrorAllowedFails is unset." },
+	{ "router_settings.allowed_fails_policy."
+	    "InternalServerErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.internal), NN | CFG_LIVE, 0, NULL,
+	    "The same for server errors (5xx)." },
 	{ "general_settings.master_key", CFG_T_SECRET, NULL,
 	    CFG_C(general.master_key), CFG_STRICT | CFG_LIVE, CFG_S_MASTERKEY, NULL,
 	    "The admin key, which must start with sk-; when unset, the "

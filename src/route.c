@@ -577,9 +577,42 @@ rt_lat_push(struct st_dep *d, double v, double now)
 }
 
 /*
+ * allowed_fails_policy's number for an error class, or -1.  LiteLLM
+ * tests the classes in this order, and its content policy and context
+ * window errors are bad requests too.
+ */
+static long
+rt_policy_fails(const struct cfg *c, const char *cls)
+{
+	const char	*bad[] = { "BadRequestError",
+			    "ContentPolicyViolationError",
+			    "ContextWindowExceededError" };
+	size_t		 i;
+
+	if (cls == NULL)
+		return (-1);
+	for (i = 0; i < LX_NELEM(bad); i++)
+		if (strcmp(cls, bad[i]) == 0 &&
+		    c->router.afp.bad_request >= 0)
+			return (c->router.afp.bad_request);
+	if (strcmp(cls, "AuthenticationError") == 0)
+		return (c->router.afp.auth);
+	if (strcmp(cls, "Timeout") == 0)
+		return (c->router.afp.timeout);
+	if (strcmp(cls, "RateLimitError") == 0)
+		return (c->router.afp.rate_limit);
+	if (strcmp(cls, "ContentPolicyViolationError") == 0)
+		return (c->router.afp.content_policy);
+	if (strcmp(cls, "InternalServerError") == 0)
+		return (c->router.afp.internal);
+	return (-1);
+}
+
+/*
  * A failure: cool the deployment down?  LiteLLM's _is_cooldown_required
- * and _should_cooldown_deployment: with allowed_fails set to other than
- * its default 3, count failures within cooldown_time; else the current
+ * and _should_cooldown_deployment: with allowed_fails_policy naming the
+ * error's class, or allowed_fails set to other than its default 3, count
+ * failures within cooldown_time against it; else the current
  * minute's failure rate, a 429 in a group of several, and 401 or 404.
  */
 static void
@@ -589,7 +622,7 @@ rt_cool_check(const struct rt_relctx *x, struct st_dep *d)
 	const struct cfg_deploy	*f = x->rd->cfg;
 	const struct rly_outcome *o = &x->r->oc;
 	int			 s = o->status, single = x->rd->gsize <= 1;
-	long			 allowed;
+	long			 allowed, policy;
 	double			 len;
 
 	if (c->router.disable_cooldowns || f->wildcard)
@@ -602,7 +635,9 @@ rt_cool_check(const struct rt_relctx *x, struct st_dep *d)
 	len = rt_cool_len(x->r, f);
 	allowed = c->router.allowed_fails >= 0 ? c->router.allowed_fails :
 	    c->litellm.allowed_fails;
-	if (allowed >= 0 && allowed != 3) {
+	if ((policy = rt_policy_fails(c, o->cls)) >= 0)
+		allowed = policy;
+	if (policy >= 0 || (allowed >= 0 && allowed != 3)) {
 		if (d->cfails == 0 || x->now - d->cfails_at > len) {
 			d->cfails = 0;
 			d->cfails_at = x->now;

@@ -126,7 +126,7 @@ Test(state, slot_clear_removes_only_that_slots_counts)
 		    ts_now), 0);
 	cr_assert_eq(st_pick(w1, ids, 1, recs, ts_take, &zero, ts_now), 0);
 	cr_assert_eq(recs[0].inflight, 4);
-	/* Worker 0 dies; the master clears its slot with a handle of its own. */
+	/* Worker 0 dies: the master clears its slot with its own handle. */
 	cr_assert_eq(st_slot_clear(ts_dir, 0), LX_OK);
 	cr_assert_eq(st_get(w1, "a", &d, ts_now), LX_OK);
 	cr_assert_eq(d.inflight, 1);
@@ -279,7 +279,8 @@ tc_choose(const char *strategy, const struct st_dep *recs,
 Test(choose, least_busy_takes_the_fewest_in_flight)
 {
 	struct st_dep		recs[4];
-	const unsigned char	all[4] = { 1, 1, 1, 1 }, no2[4] = { 1, 1, 0, 1 };
+	const unsigned char	all[4] = { 1, 1, 1, 1 };
+	const unsigned char	no2[4] = { 1, 1, 0, 1 };
 	int			i;
 
 	memset(recs, 0, sizeof(recs));
@@ -313,7 +314,8 @@ Test(choose, least_busy_breaks_ties_at_random)
 Test(choose, usage_based_takes_the_fewest_tokens_this_minute)
 {
 	struct st_dep		recs[4];
-	const unsigned char	all[4] = { 1, 1, 1, 1 }, no1[4] = { 1, 0, 1, 1 };
+	const unsigned char	all[4] = { 1, 1, 1, 1 };
+	const unsigned char	no1[4] = { 1, 0, 1, 1 };
 
 	memset(recs, 0, sizeof(recs));
 	recs[0].tok = 900;
