@@ -198,9 +198,16 @@ deps-run:
 # Passed to llmux by `make run`; tests/fresh-build.sh uses --test.
 RUN_FLAGS ?=
 
+# The example config with a state folder of its own under $(BUILD), so
+# that `make run` needs no /var/lib/llmux.
+RUN_CONFIG = $(BUILD)/run/config.yaml
+
 run: deps-run
 	$(MAKE) all
-	$(LLMUX) --config etc/llmux/config.yaml --port 4000 $(RUN_FLAGS)
+	@mkdir -p $(BUILD)/run
+	sed 's|^llmux_settings:$$|&\n  state_dir: $(abspath $(BUILD))/run/state|' \
+	    etc/llmux/config.yaml >$(RUN_CONFIG)
+	$(LLMUX) --config $(RUN_CONFIG) --port 4000 $(RUN_FLAGS)
 
 unit: $(UNIT)
 	$(UNIT) --jobs 2

@@ -173,6 +173,12 @@ struct cfg {
 		long		 allowed_fails;
 		double		 cooldown_time;
 		int		 disable_cooldowns;
+		struct {				/* allowed_fails_policy */
+			long	 bad_request, auth, timeout, rate_limit,
+				 content_policy, internal;
+		}		 afp;			/* CFG_UNSET_INT: unset */
+		double		 lowest_latency_buffer;	/* routing_strategy_args */
+		double		 latency_ttl;		/* routing_strategy_args.ttl */
 		int		 enable_pre_call_checks;
 		int		 enable_tag_filtering;
 		long		 default_max_parallel_requests;

@@ -103,6 +103,7 @@ struct req {
 	unsigned		 sse_done_sent:1;	/* [DONE] relayed */
 	unsigned		 up_too_big:1;	/* body over max_response_size_mb */
 	unsigned		 err_logged:1;	/* err_reply: logged already */
+	unsigned		 st_counted:1;	/* the pick is in the shared state */
 };
 
 /* Run the stage sequence from the start (auth, parse, route, provider). */

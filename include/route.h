@@ -17,8 +17,10 @@
 
 #include "llmux.h"
 #include "prov.h"
+#include "state.h"
 
 struct curl_slist;
+struct st;
 
 #define RT_MAXCAPS	8
 #define RT_MAXTAGS	32	/* request tags the tag filter reads */
@@ -40,19 +42,36 @@ struct rt_deploy {
 	const struct prov	*prov;		/* NULL: provider unknown */
 	struct prov_target	 tgt;		/* URL, headers, shown api_base */
 	unsigned		 inflight;	/* picked, not yet released */
+	size_t			 gsize;		/* deployments in its group */
 	struct rt_fails		 fails;
 };
 
 struct rt_group;
 
-/* A routing strategy (router_settings.routing_strategy). */
+/*
+ * A routing strategy (router_settings.routing_strategy).  pick runs the
+ * state transaction (route.c's rt_state_pick for every row so far), which
+ * drops the deployments cooling down or over their rpm/tpm and lets
+ * choose decide among the rest on the shared counters.
+ */
 struct rt_strategy {
 	const char		*name;
-	/* One deployment of g for r; never NULL (g->n > 0). */
+	/*
+	 * One deployment of g for r, or NULL after replying (every
+	 * deployment cooling down or over its limits).
+	 */
 	struct rt_deploy	*(*pick)(const struct rt_group *g,
 				    struct req *r);
 	/* The request is over: undo what pick counted. */
 	void			 (*release)(struct rt_deploy *, struct req *r);
+	/*
+	 * Among g's deployments i with ok[i] set, the index to pick, given
+	 * their shared records (zero without state).  At least one ok[i].
+	 */
+	size_t			 (*choose)(const struct rt_group *g,
+				    const struct st_dep *recs,
+				    const unsigned char *ok, struct req *r,
+				    double now);
 };
 
 struct rt_group {
@@ -141,7 +160,23 @@ int		 rt_match(const char *pat, const char *s, const char **cap,
  * pick of the table's strategy; replies on error.
  */
 int		 rt_run(struct req *) LX_MUSTCHECK;
-/* Release r's pick, if it holds one; idempotent.  Called by req_finish. */
+/*
+ * Release r's pick, if it holds one; idempotent.  Called by req_finish,
+ * and by whatever routes r again (a retry) before it does.  The outcome
+ * in r->oc is the pick's: a success counts its tokens and latency, a
+ * failure counts towards the deployment's cooldown (LiteLLM's rules,
+ * llmux.yaml(5)).  An empty r->oc (no call made) counts neither.
+ */
 void		 rt_release(struct req *);
+/*
+ * The shared state this process's picks use (NULL: none, every pick
+ * without counters).  The caller owns st and closes it after the last
+ * release.
+ */
+void		 rt_state_set(struct st *);
+/* A strategy by name; NULL when llmux does not serve it. */
+const struct rt_strategy *rt_strategy_find(const char *);
+/* Picks made without counters because LMDB failed, in this process. */
+unsigned long	 rt_state_errors(void);
 
 #endif

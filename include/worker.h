@@ -44,10 +44,12 @@ struct wrk {
 /*
  * Run a worker on listening socket lfd until it has drained; never
  * returns.  ctlfd carries framed messages (master.h) both ways: READY
- * to the master; its EOF means the master is gone.
+ * to the master; its EOF means the master is gone.  pslot is the
+ * worker's process-table entry: its in-flight counts in the shared state
+ * are kept under it, and the master clears them when the worker dies.
  */
-void	wrk_main(const struct cfg *, int lfd, int ctlfd, unsigned gen)
-	    LX_NORETURN;
+void	wrk_main(const struct cfg *, int lfd, int ctlfd, unsigned gen,
+	    unsigned pslot) LX_NORETURN;
 /* A 64-bit random number (xorshift128+, seeded from getrandom). */
 uint64_t wrk_random(struct wrk *);
 const struct rt_table *wrk_routes(struct wrk *);

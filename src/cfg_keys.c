@@ -181,7 +181,7 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_D(max_parallel_requests), NN, 0, NULL,
 	    "Requests this deployment may have in flight at once." },
 	{ "model_list[].litellm_params.cooldown_time", CFG_T_NUM, NULL,
-	    CFG_D(cooldown_time), NN, 0, NULL,
+	    CFG_D(cooldown_time), NN | CFG_LIVE, 0, NULL,
 	    "Seconds this deployment cools down after failing, instead of the "
 	    "router's cooldown_time." },
 	{ "model_list[].litellm_params.tags", CFG_T_STRV, NULL, CFG_D(tags),
@@ -524,9 +524,11 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(litellm.budget_duration), 0, 0, NULL,
 	    "Period of max_budget, such as 30d or 1mo." },
 	{ "litellm_settings.allowed_fails", CFG_T_INT, NULL,
-	    CFG_C(litellm.allowed_fails), NN, 0, NULL,
-	    "Failures per minute before a deployment cools down, when "
-	    "router_settings.allowed_fails is unset." },
+	    CFG_C(litellm.allowed_fails), NN | CFG_LIVE, 0, NULL,
+	    "Failures a deployment may have within cooldown_time before it "
+	    "cools down, when router_settings.allowed_fails is unset; unset "
+	    "or 3, LiteLLM's default, the failure-rate rules of Cooldowns in "
+	    "DESCRIPTION apply instead." },
 	{ "litellm_settings.fallbacks", CFG_T_FALLBACKS, NULL,
 	    CFG_C(litellm.fallbacks), 0, 0, NULL,
 	    "Model groups to try when a group fails, as a list of one-key "
@@ -635,8 +637,12 @@ const struct cfg_key cfg_keys[] = {
 
 	/* router_settings */
 	{ "router_settings.routing_strategy", CFG_T_ENUM, "simple-shuffle",
-	    CFG_C(router.routing_strategy), 0, 0, cfg_strategies,
-	    "How a deployment is picked inside a model group." },
+	    CFG_C(router.routing_strategy), CFG_LIVE, 0, cfg_strategies,
+	    "How a deployment is picked inside a model group, on the counters "
+	    "every worker shares (Shared state in DESCRIPTION); llmux serves "
+	    "simple-shuffle, least-busy, usage-based-routing, "
+	    "usage-based-routing-v2 and latency-based-routing, and picks the "
+	    "others' deployments as simple-shuffle does for now." },
 	{ "router_settings.num_retries", CFG_T_INT, NULL,
 	    CFG_C(router.num_retries), NN, 0, NULL,
 	    "Retries per request inside a model group; when unset, "
@@ -656,14 +662,16 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(router.retry_after), NN, 0, NULL,
 	    "Seconds to wait at least before a retry; when unset, 0." },
 	{ "router_settings.allowed_fails", CFG_T_INT, NULL,
-	    CFG_C(router.allowed_fails), NN, 0, NULL,
-	    "Failures per minute before a deployment cools down; when unset, "
-	    "litellm_settings.allowed_fails, then 3." },
+	    CFG_C(router.allowed_fails), NN | CFG_LIVE, 0, NULL,
+	    "Failures a deployment may have within cooldown_time before it "
+	    "cools down; when unset, litellm_settings.allowed_fails; unset or "
+	    "3, LiteLLM's default, the failure-rate rules of Cooldowns in "
+	    "DESCRIPTION apply instead." },
 	{ "router_settings.cooldown_time", CFG_T_NUM, NULL,
-	    CFG_C(router.cooldown_time), NN, 0, NULL,
+	    CFG_C(router.cooldown_time), NN | CFG_LIVE, 0, NULL,
 	    "Seconds a failing deployment cools down; when unset, 5." },
 	{ "router_settings.disable_cooldowns", CFG_T_BOOL, "false",
-	    CFG_C(router.disable_cooldowns), 0, 0, NULL,
+	    CFG_C(router.disable_cooldowns), CFG_LIVE, 0, NULL,
 	    "Never cool a deployment down." },
 	{ "router_settings.enable_pre_call_checks", CFG_T_BOOL, "false",
 	    CFG_C(router.enable_pre_call_checks), CFG_LIVE, 0, NULL,
@@ -698,8 +706,8 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_S_ALIAS, NULL,
 	    "Other names of model groups, each alias: group or alias: {model: "
 	    "group, hidden: true} to leave it out of /v1/models." },
-	{ "router_settings.routing_strategy_args", CFG_T_ANY, NULL,
-	    CFG_NOWHERE, IGN, 0, NULL,
+	{ "router_settings.routing_strategy_args", CFG_T_SECTION, NULL,
+	    CFG_NOWHERE, 0, 0, NULL,
 	    "Options of the routing strategy." },
 	{ "router_settings.retry_policy", CFG_T_SECTION, NULL, CFG_NOWHERE, 0,
 	    CFG_S_CLASSES, NULL,
@@ -708,9 +716,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.model_group_retry_policy", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Retries per error class and model group." },
-	{ "router_settings.allowed_fails_policy", CFG_T_ANY, NULL, CFG_NOWHERE,
-	    IGN, 0, NULL,
-	    "Allowed failures per error class." },
+	{ "router_settings.allowed_fails_policy", CFG_T_SECTION, NULL,
+	    CFG_NOWHERE, 0, 0, NULL,
+	    "Allowed failures per error class: a class given here counts its "
+	    "failures against its own number instead of allowed_fails." },
 	{ "router_settings.optional_pre_call_checks", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Extra checks before a deployment is picked." },
@@ -801,6 +810,51 @@ const struct cfg_key cfg_keys[] = {
 	    "Retries after a 500 (InternalServerError)." },
 
 	/* general_settings */
+	{ "router_settings.routing_strategy_args.lowest_latency_buffer",
+	    CFG_T_NUM, "0", CFG_C(router.lowest_latency_buffer),
+	    NN | CFG_LIVE, 0, NULL,
+	    "latency-based-routing picks at random among the deployments "
+	    "whose mean latency is within this fraction of the lowest; 0 "
+	    "takes the lowest." },
+	{ "router_settings.routing_strategy_args.ttl", CFG_T_NUM, "3600",
+	    CFG_C(router.latency_ttl), POS | CFG_LIVE, 0, NULL,
+	    "Seconds a latency sample counts for latency-based-routing." },
+	{ "router_settings.routing_strategy_args.max_latency_list_size",
+	    CFG_T_ANY, NULL, CFG_NOWHERE, IGN, 0, NULL,
+	    "Latency samples kept per deployment; llmux keeps 10, LiteLLM's "
+	    "default." },
+	{ "router_settings.routing_strategy_args.hour_ttl", CFG_T_ANY, NULL,
+	    CFG_NOWHERE, IGN, 0, NULL,
+	    "Lifetime of free-key-optimization's hourly windows." },
+	{ "router_settings.routing_strategy_args.day_ttl", CFG_T_ANY, NULL,
+	    CFG_NOWHERE, IGN, 0, NULL,
+	    "Lifetime of free-key-optimization's daily windows." },
+	{ "router_settings.allowed_fails_policy."
+	    "BadRequestErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.bad_request), NN | CFG_LIVE, 0, NULL,
+	    "Bad requests (400, context window and content policy errors "
+	    "included) a deployment may fail within cooldown_time before it "
+	    "cools down." },
+	{ "router_settings.allowed_fails_policy."
+	    "AuthenticationErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.auth), NN | CFG_LIVE, 0, NULL,
+	    "The same for authentication errors (401)." },
+	{ "router_settings.allowed_fails_policy.TimeoutErrorAllowedFails",
+	    CFG_T_INT, NULL, CFG_C(router.afp.timeout), NN | CFG_LIVE, 0, NULL,
+	    "The same for timeouts (408)." },
+	{ "router_settings.allowed_fails_policy."
+	    "RateLimitErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.rate_limit), NN | CFG_LIVE, 0, NULL,
+	    "The same for rate limits (429)." },
+	{ "router_settings.allowed_fails_policy."
+	    "ContentPolicyViolationErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.content_policy), NN | CFG_LIVE, 0, NULL,
+	    "The same for content policy refusals, when "
+	    "BadRequestErrorAllowedFails is unset." },
+	{ "router_settings.allowed_fails_policy."
+	    "InternalServerErrorAllowedFails", CFG_T_INT, NULL,
+	    CFG_C(router.afp.internal), NN | CFG_LIVE, 0, NULL,
+	    "The same for server errors (5xx)." },
 	{ "general_settings.master_key", CFG_T_SECRET, NULL,
 	    CFG_C(general.master_key), CFG_STRICT | CFG_LIVE, CFG_S_MASTERKEY, NULL,
 	    "The admin key, which must start with sk-; when unset, the "
@@ -977,9 +1031,10 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(llmux.num_workers), NN | CFG_LIVE, 0, NULL,
 	    "Worker processes; 0 or unset means one per CPU." },
 	{ "llmux_settings.state_dir", CFG_T_STR, NULL, CFG_C(llmux.state_dir),
-	    RST, 0, NULL,
-	    "Directory of the LMDB state: counters, cooldowns, key cache and "
-	    "spend spool." },
+	    RST | CFG_LIVE, 0, NULL,
+	    "Directory of the shared LMDB state (the router's counters, "
+	    "in-flight counts and cooldowns; Shared state in DESCRIPTION), "
+	    "created with its parents at start; when unset, /var/lib/llmux." },
 	{ "llmux_settings.header_timeout", CFG_T_NUM, "10",
 	    CFG_C(llmux.header_timeout), POS | CFG_LIVE, 0, NULL,
 	    "Seconds a client may take to send the request headers." },

@@ -57,6 +57,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "master.h"
+#include "state.h"
 #include "worker.h"
 
 /* Test-only: milliseconds the reload parser sleeps before parsing. */
@@ -97,7 +98,7 @@ struct mst_role_def {
 	int		(*wanted)(const struct mst *, const struct mst_gen *);
 	/* What the child runs; never returns. */
 	void		(*run)(const struct cfg *, int lfd, int ctl,
-			    unsigned gen);
+			    unsigned gen, unsigned pslot);
 };
 
 /* The reload parser thread and what it hands back. */
@@ -130,6 +131,7 @@ struct mst {
 };
 
 static int	mst_wanted_workers(const struct mst *, const struct mst_gen *);
+static const char *mst_state_dir(const struct mst *);
 static int	mst_wanted_none(const struct mst *, const struct mst_gen *);
 
 static const struct mst_role_def mst_roles[MST_NROLES] = {
@@ -322,6 +324,15 @@ mst_gen_gc(struct mst *m, int all)
 	}
 }
 
+/* state_dir is read at start only: every generation keeps the first's. */
+static const char *
+mst_state_dir(const struct mst *m)
+{
+	const char	*d = m->cur->cfg->llmux.state_dir;
+
+	return (d != NULL ? d : ST_DEFAULT_DIR);
+}
+
 /* A free entry of the process table, growing it when full. */
 static struct mst_child *
 mst_slot(struct mst *m)
@@ -393,7 +404,9 @@ mst_spawn(struct mst *m, struct mst_child *c, enum mst_role role, int slot,
 	if (pid == 0) {
 		close(sp[0]);
 		mst_child_setup(m, sp[1]);
-		rd->run(g->cfg, m->lfd, sp[1], g->id);
+		/* The table entry names the child's in-flight counts. */
+		rd->run(g->cfg, m->lfd, sp[1], g->id,
+		    (unsigned)(c - m->ch));
 		_exit(1);
 	}
 	close(sp[1]);
@@ -533,6 +546,12 @@ mst_reap(struct mst *m)
 			close(c->ctl);
 		c->ctl = -1;
 		c->pid = 0;
+		/* What it had in flight will never be released: clear it. */
+		if (st_slot_clear(mst_state_dir(m), (unsigned)(c - m->ch)) !=
+		    LX_OK)
+			log_err("state_dir %s: cannot clear the in-flight "
+			    "counts of %s %d", mst_state_dir(m),
+			    mst_roles[c->role].name, (int)pid);
 		if (m->stopping || c->draining || c->gen != m->cur) {
 			log_debug("%s %d exited", mst_roles[c->role].name,
 			    (int)pid);
@@ -917,6 +936,7 @@ mst_run(struct cfg *cfg, const struct mst_opts *o)
 	struct pollfd		*pfd = NULL;
 	size_t			 i, cappfd = 0;
 	sigset_t		 empty;
+	char			 err[1200];
 
 	m->o = o;
 	m->load.fd[0] = m->load.fd[1] = -1;
@@ -925,6 +945,9 @@ mst_run(struct cfg *cfg, const struct mst_opts *o)
 	if (pipe2(m->load.fd, O_CLOEXEC | O_NONBLOCK) != 0)
 		fatal("pipe: %s", strerror(errno));
 	m->lfd = mst_listen(o->host, o->port);
+	/* Before any fork: the workers only open what exists. */
+	if (st_create(mst_state_dir(m), err, sizeof(err)) != LX_OK)
+		fatal("%s", err);
 	mst_raise_nofile();
 	mst_signals();
 	sigemptyset(&empty);

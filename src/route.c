@@ -5,18 +5,38 @@
  * model_name, wildcard patterns (most specific first), a deployment named
  * by its litellm model or model_info.id, then the "*" group.  Within a
  * group the table's strategy picks (rt_strategies[]: a pick/release pair
- * per strategy; req_finish() releases every pick once).  LiteLLM's
- * simple-shuffle is weighted by the first deployment's weight, else rpm,
- * else tpm, else uniform; its release is a no-op.  cost-based-routing
- * takes the cheapest by the price map (price.c) or the deployment's own
- * prices.  Before any strategy, rt_filter() applies LiteLLM's filters
- * that need no shared state (context window, region and order tier with
+ * per strategy; req_finish() releases every pick once).
+ *
+ * Before any strategy, rt_filter() applies LiteLLM's filters that need
+ * no shared state (context window, region and order tier with
  * enable_pre_call_checks, tags with enable_tag_filtering), so a strategy
- * sees only the deployments that passed.  The other strategies, retries,
- * fallbacks and cooldowns build on rt_table.
+ * sees only the deployments that passed.
+ *
+ * Every strategy picks through rt_state_pick(): one LMDB write
+ * transaction (state.c) reads the group's shared records, drops the
+ * deployments cooling down and those over their rpm/tpm this minute,
+ * lets the strategy's choose function decide among the rest and counts
+ * the choice, so the limits hold across workers.  rt_state_release()
+ * takes the pick back in one more transaction and accounts its outcome:
+ * tokens, a latency sample, or a failure that may cool the deployment
+ * down (rt_cool_check, LiteLLM's rules).  When LMDB fails (a full map),
+ * the pick is made on zero counters and served; the first failure is
+ * logged, all are counted.
+ *
+ * The choices, as LiteLLM makes them: simple-shuffle weighted by the
+ * first candidate's weight, else rpm, else tpm, else uniform;
+ * least-busy the fewest in flight; usage-based-routing(-v2) the fewest
+ * tokens this minute; latency-based-routing the lowest mean seconds per
+ * output token, at random within lowest_latency_buffer of it.  Ties are
+ * broken at random; cost-based-routing the cheapest by the price map
+ * (price.c) or the deployment's own prices, the first of equals.  To add
+ * a strategy: a choose function and a row.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -31,9 +51,11 @@
 #include "prov.h"
 #include "req.h"
 #include "route.h"
+#include "state.h"
 #include "worker.h"
 
-static const struct rt_strategy *rt_strategy_find(const char *);
+static struct st	*rt_st;		/* this process's; NULL: none */
+static unsigned long	 rt_st_errors;
 
 static uint64_t
 rt_hash(const char *s)
@@ -130,7 +152,9 @@ rt_table_new(const struct cfg *c, struct arena *a)
 		return (NULL);
 	t->ar = a;
 	t->cfg = c;
-	t->strategy = rt_strategy_find(c->router.routing_strategy);
+	if ((t->strategy = rt_strategy_find(c->router.routing_strategy)) ==
+	    NULL)
+		t->strategy = rt_strategy_find("simple-shuffle");
 	t->ndeploy = c->ndeploy;
 	t->deploy = ar_calloc(a, sizeof(*t->deploy) * (c->ndeploy + 1));
 	t->groups = ar_calloc(a, sizeof(*t->groups) * (c->ndeploy + 1));
@@ -163,6 +187,8 @@ rt_table_new(const struct cfg *c, struct arena *a)
 	}
 	for (j = 0; j < t->ngroups; j++) {
 		g = &t->groups[j];
+		for (i = 0; i < g->n; i++)
+			g->d[i]->gsize = g->n;
 		if (strchr(g->name, '*') != NULL)
 			t->wild[t->nwild++] = g;
 		b = rt_hash(g->name) & (t->nbuckets - 1);
@@ -220,64 +246,160 @@ rt_group_find(const struct rt_table *t, const char *name)
 	return (NULL);
 }
 
-/* simple-shuffle */
-static struct rt_deploy *
-rt_shuffle_pick(const struct rt_group *g, struct req *r)
+/*
+ * Wall-clock seconds: the minute counters and cooldowns are shared by
+ * processes and survive restarts, so a monotonic clock will not do.
+ */
+static double
+rt_wall(void)
 {
-	struct wrk		*w = r->w;
-	const struct cfg_deploy	*f = g->d[0]->cfg;
-	double			 tot = 0, x, wt;
-	size_t			 i;
-	int			 mode;
+	struct timespec	ts;
 
-	if (g->n == 1)
-		return (g->d[0]);
-	mode = f->weight > 0 ? 1 : f->rpm > 0 ? 2 : f->tpm > 0 ? 3 : 0;
-	if (mode == 0)
-		return (g->d[wrk_random(w) % g->n]);
-	for (i = 0; i < g->n; i++) {
-		f = g->d[i]->cfg;
-		wt = mode == 1 ? f->weight : mode == 2 ? (double)f->rpm :
-		    (double)f->tpm;
-		tot += wt > 0 ? wt : 0;
-	}
-	if (tot <= 0)
-		return (g->d[wrk_random(w) % g->n]);
-	x = (double)(wrk_random(w) >> 11) / 9007199254740992.0 * tot;
-	for (i = 0; i < g->n; i++) {
-		f = g->d[i]->cfg;
-		wt = mode == 1 ? f->weight : mode == 2 ? (double)f->rpm :
-		    (double)f->tpm;
-		if (wt > 0 && (x -= wt) < 0)
-			return (g->d[i]);
-	}
-	return (g->d[g->n - 1]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
-/* Nothing counted: the weights are the config's. */
-static void
-rt_shuffle_release(struct rt_deploy *rd, struct req *r)
+/* A random index below n. */
+static size_t
+rt_rand(struct req *r, size_t n)
 {
+	return (n <= 1 ? 0 : (size_t)(wrk_random(r->w) % n));
+}
+
+/* The index of the k-th (from 0) deployment with ok set. */
+static size_t
+rt_nth_ok(const unsigned char *ok, size_t n, size_t k)
+{
+	size_t	i, last = 0;
+
+	for (i = 0; i < n; i++)
+		if (ok[i]) {
+			if (k-- == 0)
+				return (i);
+			last = i;
+		}
+	return (last);
+}
+
+static double
+rt_weight(const struct cfg_deploy *f, int mode)
+{
+	double	wt = mode == 1 ? f->weight : mode == 2 ? (double)f->rpm :
+	    (double)f->tpm;
+
+	return (wt > 0 ? wt : 0);
+}
+
+/* simple-shuffle: the first candidate decides the mode. */
+static size_t
+rt_shuffle_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
+{
+	const struct cfg_deploy	*f;
+	double			 tot = 0, x, wt;
+	size_t			 i, n = 0, first = 0, last = 0;
+	int			 mode;
+
+	for (i = 0; i < g->n; i++)
+		if (ok[i]) {
+			if (n++ == 0)
+				first = i;
+			last = i;
+		}
+	if (n == 1)
+		return (first);
+	f = g->d[first]->cfg;
+	mode = f->weight > 0 ? 1 : f->rpm > 0 ? 2 : f->tpm > 0 ? 3 : 0;
+	for (i = 0; mode != 0 && i < g->n; i++)
+		if (ok[i])
+			tot += rt_weight(g->d[i]->cfg, mode);
+	if (mode == 0 || tot <= 0)
+		return (rt_nth_ok(ok, g->n, rt_rand(r, n)));
+	x = (double)(wrk_random(r->w) >> 11) / 9007199254740992.0 * tot;
+	for (i = 0; i < g->n; i++) {
+		if (!ok[i])
+			continue;
+		wt = rt_weight(g->d[i]->cfg, mode);
+		if (wt > 0 && (x -= wt) < 0)
+			return (i);
+	}
+	return (last);
+}
+
+/* The candidate with the lowest key; ties at random (reservoir). */
+static size_t
+rt_min_choose(size_t n, const double *key, const unsigned char *ok,
+    struct req *r)
+{
+	double	best = INFINITY;
+	size_t	i, nbest = 0, pick = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (nbest == 0 || key[i] < best) {
+			best = key[i];
+			nbest = 1;
+			pick = i;
+		} else if (key[i] == best && rt_rand(r, ++nbest) == 0)
+			pick = i;
+	}
+	return (pick);
+}
+
+/* least-busy: the fewest requests in flight, across every worker. */
+static size_t
+rt_busy_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
+{
+	double	*key = ar_alloc(&r->ar, sizeof(*key) * g->n);
+	size_t	 i;
+
+	if (key == NULL)
+		return (rt_nth_ok(ok, g->n, 0));
+	for (i = 0; i < g->n; i++)
+		key[i] = (double)recs[i].inflight;
+	return (rt_min_choose(g->n, key, ok, r));
+}
+
+/* usage-based-routing and -v2: the fewest tokens this minute. */
+static size_t
+rt_usage_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
+{
+	double	*key = ar_alloc(&r->ar, sizeof(*key) * g->n);
+	size_t	 i;
+
+	if (key == NULL)
+		return (rt_nth_ok(ok, g->n, 0));
+	for (i = 0; i < g->n; i++)
+		key[i] = (double)recs[i].tok;
+	return (rt_min_choose(g->n, key, ok, r));
 }
 
 /*
  * cost-based-routing: the cheapest deployment by input plus output price
  * per token; the first of equals, as LiteLLM's stable sort leaves them.
  */
-static struct rt_deploy *
-rt_cost_pick(const struct rt_group *g, struct req *r)
+static size_t
+rt_cost_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
 {
 	double	 best = 0, c;
 	size_t	 i, k = 0;
+	int	 any = 0;
 
 	for (i = 0; i < g->n; i++) {
+		if (!ok[i])
+			continue;
 		c = rt_cost(g->d[i]->cfg);
-		if (i == 0 || c < best) {
+		if (!any || c < best) {
 			best = c;
 			k = i;
+			any = 1;
 		}
 	}
-	return (g->d[k]);
+	return (k);
 }
 
 double
@@ -502,7 +624,7 @@ rt_filter_pick(const struct rt_table *t, const struct rt_group *g,
 	if (c->router.enable_pre_call_checks <= 0 &&
 	    c->router.enable_tag_filtering <= 0) {
 		*rdp = t->strategy->pick(g, r);
-		return (LX_OK);
+		return (*rdp != NULL ? LX_OK : LX_ERR);
 	}
 	sub.name = g->name;
 	if (rt_ask_parse(r, &a) != LX_OK ||
@@ -512,8 +634,9 @@ rt_filter_pick(const struct rt_table *t, const struct rt_group *g,
 		return (LX_ERR);
 	}
 	if ((sub.n = rt_filter(c, g, &a, sub.d, &why, &maxin)) > 0) {
+		/* NULL: the strategy has replied (all cooling, over limits). */
 		*rdp = t->strategy->pick(&sub, r);
-		return (LX_OK);
+		return (*rdp != NULL ? LX_OK : LX_ERR);
 	}
 	switch (why) {
 	case RT_E_CONTEXT:
@@ -542,16 +665,358 @@ rt_filter_pick(const struct rt_table *t, const struct rt_group *g,
 }
 
 /*
- * Strategies llmux serves; the config's other names fall back to the
- * first row until their issue lands (llmux.yaml(5) says so).
+ * latency-based-routing: the lowest mean latency of samples younger than
+ * ttl (none: 0, so a new deployment is tried first), or at random among
+ * those within lowest_latency_buffer of it.
  */
-static const struct rt_strategy rt_strategies[] = {
-	{ "simple-shuffle", rt_shuffle_pick, rt_shuffle_release },
-	{ "cost-based-routing", rt_cost_pick, rt_shuffle_release },
+static size_t
+rt_latency_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
+{
+	const struct cfg	*c = r->cfg;
+	double			*key = ar_alloc(&r->ar, sizeof(*key) * g->n);
+	double			 buf = 0, ttl = 3600, best;
+	unsigned char		*in;
+	size_t			 i, n = 0;
+
+	if (c != NULL && c->router.lowest_latency_buffer > 0)
+		buf = c->router.lowest_latency_buffer;
+	if (c != NULL && c->router.latency_ttl > 0)
+		ttl = c->router.latency_ttl;
+	if (key == NULL || (in = ar_alloc(&r->ar, g->n)) == NULL)
+		return (rt_nth_ok(ok, g->n, 0));
+	for (i = 0; i < g->n; i++)
+		if ((key[i] = st_latency(&recs[i], now, ttl)) < 0)
+			key[i] = 0;
+	best = key[rt_min_choose(g->n, key, ok, r)];
+	if (buf <= 0)
+		return (rt_min_choose(g->n, key, ok, r));
+	for (i = 0; i < g->n; i++)
+		if ((in[i] = ok[i] && key[i] <= best * (1 + buf)) != 0)
+			n++;
+	return (rt_nth_ok(in, g->n, rt_rand(r, n)));
+}
+
+/* What one pick's transaction saw, for the answer when nothing fits. */
+struct rt_pickctx {
+	const struct rt_group		*g;
+	struct req			*r;
+	const struct rt_strategy	*s;
+	double				 now;
+	unsigned char			*ok;
+	size_t				 ncool, nover;
 };
 
-/* The strategy named name; simple-shuffle for names not served yet. */
-static const struct rt_strategy *
+/* Runs inside st_pick's write transaction. */
+static int
+rt_pick_cb(void *arg, const struct st_dep *recs, size_t n)
+{
+	struct rt_pickctx	*x = arg;
+	const struct cfg_deploy	*f;
+	size_t			 i, nok = 0;
+
+	for (i = 0; i < n; i++) {
+		f = x->g->d[i]->cfg;
+		x->ok[i] = 0;
+		if (recs[i].cool_until > x->now) {
+			x->ncool++;
+			continue;
+		}
+		if ((f->rpm > 0 && recs[i].req >= f->rpm) ||
+		    (f->tpm > 0 && recs[i].tok >= f->tpm)) {
+			x->nover++;
+			continue;
+		}
+		x->ok[i] = 1;
+		nok++;
+	}
+	if (nok == 0)
+		return (-1);
+	return ((int)x->s->choose(x->g, recs, x->ok, x->r, x->now));
+}
+
+/* LMDB failed: serve without counters; say so once, count always. */
+static void
+rt_state_failed(struct req *r)
+{
+	if (rt_st_errors++ == 0)
+		log_msg(LOG_LVL_WARN, r->id, "shared state: %s; routing "
+		    "without counters (logged once)", st_error(rt_st));
+}
+
+/* The cooldown a failure starts, LiteLLM's order (llmux.yaml(5)). */
+static double
+rt_cool_len(const struct req *r, const struct cfg_deploy *f)
+{
+	const char	*ra = r->oc.retry_after;
+	char		*end;
+	double		 v;
+
+	if (f->cooldown_time >= 0)
+		return (f->cooldown_time);
+	if (ra != NULL && (v = strtod(ra, &end)) > 0 && end != ra)
+		return (v);
+	return (r->cfg->router.cooldown_time >= 0 ?
+	    r->cfg->router.cooldown_time : 5);
+}
+
+/* Every candidate cooling down or over its limits: LiteLLM's 429. */
+static void
+rt_reply_none(struct rt_pickctx *x, const struct st_dep *recs)
+{
+	const struct rt_group	*g = x->g;
+	const struct cfg	*c = x->r->cfg;
+	const struct cfg_deploy	*f = g->d[0]->cfg;
+	struct req		*r = x->r;
+	char			*list, *p;
+	size_t			 i, len = 1;
+	double			 secs;
+
+	if (x->ncool == 0) {
+		r->retry_after = "60";
+		if (g->n == 1) {
+			if (f->rpm > 0 && recs[0].req >= f->rpm)
+				err_reply(r, 429, NULL, NULL,
+				    "litellm.RateLimitError: Deployment over "
+				    "defined rpm limit=%ld. current usage=%lld",
+				    f->rpm, (long long)recs[0].req);
+			else
+				err_reply(r, 429, NULL, NULL,
+				    "litellm.RateLimitError: Deployment over "
+				    "defined tpm limit=%ld. current usage=%lld",
+				    f->tpm, (long long)recs[0].tok);
+			return;
+		}
+	}
+	for (i = 0; i < g->n; i++)
+		if (recs[i].cool_until > x->now)
+			len += strlen(g->d[i]->cfg->id) + 4;
+	if ((list = ar_alloc(&r->ar, len)) == NULL) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
+		return;
+	}
+	for (p = list, *p = '\0', i = 0; i < g->n; i++)
+		if (recs[i].cool_until > x->now)
+			p += sprintf(p, "%s'%s'", p == list ? "" : ", ",
+			    g->d[i]->cfg->id);
+	secs = x->ncool > 0 ? (c->router.cooldown_time >= 0 ?
+	    c->router.cooldown_time : 5) : 60 - fmod(x->now, 60);
+	err_reply(r, 429, "None", "None", "No deployments available for "
+	    "selected model, Try again in %g seconds. Passed model=%s. "
+	    "pre-call-checks=%s, cooldown_list=[%s]", ceil(secs), r->model,
+	    c->router.enable_pre_call_checks ? "True" : "False", list);
+}
+
+/*
+ * The pick of every strategy: candidates, choice and count in one LMDB
+ * write transaction (st_pick).  Without state, or when LMDB fails, every
+ * deployment is a candidate and the strategy chooses on zero counters.
+ */
+static struct rt_deploy *
+rt_state_pick(const struct rt_group *g, struct req *r)
+{
+	struct rt_pickctx	 x;
+	struct st_dep		*recs;
+	const char		**ids;
+	size_t			 i;
+	int			 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.g = g;
+	x.r = r;
+	x.s = wrk_routes(r->w)->strategy;
+	x.now = rt_wall();
+	recs = ar_calloc(&r->ar, sizeof(*recs) * g->n);
+	ids = ar_alloc(&r->ar, sizeof(*ids) * g->n);
+	x.ok = ar_alloc(&r->ar, g->n);
+	if (recs == NULL || ids == NULL || x.ok == NULL) {
+		err_reply(r, 500, "internal_server_error", NULL,
+		    "out of memory");
+		return (NULL);
+	}
+	for (i = 0; i < g->n; i++)
+		ids[i] = g->d[i]->cfg->id;
+	if (rt_st != NULL && g->n <= ST_MAXPICK) {
+		rc = st_pick(rt_st, ids, g->n, recs, rt_pick_cb, &x, x.now);
+		if (rc >= 0) {
+			r->st_counted = 1;
+			return (g->d[rc]);
+		}
+		if (rc == LX_DECLINED) {
+			rt_reply_none(&x, recs);
+			return (NULL);
+		}
+		rt_state_failed(r);
+	}
+	memset(x.ok, 1, g->n);
+	return (g->d[x.s->choose(g, recs, x.ok, r, x.now)]);
+}
+
+/* What a release accounts, inside st_release's transaction. */
+struct rt_relctx {
+	const struct rt_deploy	*rd;
+	struct req		*r;
+	double			 now;
+};
+
+static void
+rt_lat_push(struct st_dep *d, double v, double now)
+{
+	/* LiteLLM keeps the first samples and overwrites the last one. */
+	if (d->nlat < ST_LATN)
+		d->lat[d->nlat++] = v;
+	else
+		d->lat[ST_LATN - 1] = v;
+	d->lat_at = now;
+}
+
+/*
+ * allowed_fails_policy's number for an error class, or -1.  LiteLLM
+ * tests the classes in this order, and its content policy and context
+ * window errors are bad requests too.
+ */
+static long
+rt_policy_fails(const struct cfg *c, const char *cls)
+{
+	const char	*bad[] = { "BadRequestError",
+			    "ContentPolicyViolationError",
+			    "ContextWindowExceededError" };
+	size_t		 i;
+
+	if (cls == NULL)
+		return (-1);
+	for (i = 0; i < LX_NELEM(bad); i++)
+		if (strcmp(cls, bad[i]) == 0 &&
+		    c->router.afp.bad_request >= 0)
+			return (c->router.afp.bad_request);
+	if (strcmp(cls, "AuthenticationError") == 0)
+		return (c->router.afp.auth);
+	if (strcmp(cls, "Timeout") == 0)
+		return (c->router.afp.timeout);
+	if (strcmp(cls, "RateLimitError") == 0)
+		return (c->router.afp.rate_limit);
+	if (strcmp(cls, "ContentPolicyViolationError") == 0)
+		return (c->router.afp.content_policy);
+	if (strcmp(cls, "InternalServerError") == 0)
+		return (c->router.afp.internal);
+	return (-1);
+}
+
+/*
+ * A failure: cool the deployment down?  LiteLLM's _is_cooldown_required
+ * and _should_cooldown_deployment: with allowed_fails_policy naming the
+ * error's class, or allowed_fails set to other than its default 3, count
+ * failures within cooldown_time against it; else the current
+ * minute's failure rate, a 429 in a group of several, and 401 or 404.
+ */
+static void
+rt_cool_check(const struct rt_relctx *x, struct st_dep *d)
+{
+	const struct cfg	*c = x->r->cfg;
+	const struct cfg_deploy	*f = x->rd->cfg;
+	const struct rly_outcome *o = &x->r->oc;
+	int			 s = o->status, single = x->rd->gsize <= 1;
+	long			 allowed, policy;
+	double			 len;
+
+	if (c->router.disable_cooldowns || f->wildcard)
+		return;
+	if (o->cls != NULL && strstr(o->cls, "APIConnectionError") != NULL)
+		return;
+	if (s >= 400 && s < 500 && s != 429 && s != 401 && s != 408 &&
+	    s != 404)
+		return;
+	len = rt_cool_len(x->r, f);
+	allowed = c->router.allowed_fails >= 0 ? c->router.allowed_fails :
+	    c->litellm.allowed_fails;
+	if ((policy = rt_policy_fails(c, o->cls)) >= 0)
+		allowed = policy;
+	if (policy >= 0 || (allowed >= 0 && allowed != 3)) {
+		if (d->cfails == 0 || x->now - d->cfails_at > len) {
+			d->cfails = 0;
+			d->cfails_at = x->now;
+		}
+		if (++d->cfails > allowed)
+			goto cool;
+		return;
+	}
+	if (s == 429 && !single)
+		goto cool;
+	if (d->req >= 1000 && d->fails >= d->req)
+		goto cool;
+	if (!single && d->req >= 5 && (double)d->fails / d->req > 0.5)
+		goto cool;
+	if (s == 401 || s == 404)
+		goto cool;
+	return;
+ cool:
+	d->cool_until = x->now + len;
+	d->cfails = 0;
+}
+
+static void
+rt_account(void *arg, struct st_dep *d)
+{
+	const struct rt_relctx	*x = arg;
+	const struct req	*r = x->r;
+	const struct rly_outcome *o = &r->oc;
+	double			 secs;
+
+	if (o->ok) {
+		if (r->prompt_tokens > 0)
+			d->tok += r->prompt_tokens;
+		if (r->completion_tokens > 0)
+			d->tok += r->completion_tokens;
+		if (r->t_up0 == 0 || r->dep->mock_response != NULL)
+			return;
+		secs = (double)((r->t_up1 ? r->t_up1 : req_now()) -
+		    r->t_up0) / 1e9;
+		if (r->completion_tokens > 0)
+			secs /= (double)r->completion_tokens;
+		rt_lat_push(d, secs, x->now);
+		return;
+	}
+	if (o->cls == NULL && o->status == 0)
+		return;		/* no call was made */
+	d->fails++;
+	if (o->cls != NULL && strcmp(o->cls, "Timeout") == 0)
+		rt_lat_push(d, 1000.0, x->now);
+	rt_cool_check(x, d);
+}
+
+static void
+rt_state_release(struct rt_deploy *rd, struct req *r)
+{
+	struct rt_relctx	x = { rd, r, rt_wall() };
+
+	if (!r->st_counted)
+		return;
+	r->st_counted = 0;
+	if (rt_st != NULL && st_release(rt_st, rd->cfg->id, rt_account, &x,
+	    x.now) != LX_OK)
+		rt_state_failed(r);
+}
+
+/*
+ * The strategies llmux serves; the config's other names use the first
+ * row until their issue lands (llmux.yaml(5) says so).
+ */
+static const struct rt_strategy rt_strategies[] = {
+	{ "simple-shuffle", rt_state_pick, rt_state_release,
+	    rt_shuffle_choose },
+	{ "least-busy", rt_state_pick, rt_state_release, rt_busy_choose },
+	{ "usage-based-routing", rt_state_pick, rt_state_release,
+	    rt_usage_choose },
+	{ "usage-based-routing-v2", rt_state_pick, rt_state_release,
+	    rt_usage_choose },
+	{ "latency-based-routing", rt_state_pick, rt_state_release,
+	    rt_latency_choose },
+	{ "cost-based-routing", rt_state_pick, rt_state_release,
+	    rt_cost_choose },
+};
+
+const struct rt_strategy *
 rt_strategy_find(const char *name)
 {
 	size_t	i;
@@ -559,7 +1024,19 @@ rt_strategy_find(const char *name)
 	for (i = 0; name != NULL && i < LX_NELEM(rt_strategies); i++)
 		if (strcmp(rt_strategies[i].name, name) == 0)
 			return (&rt_strategies[i]);
-	return (&rt_strategies[0]);
+	return (NULL);
+}
+
+void
+rt_state_set(struct st *st)
+{
+	rt_st = st;
+}
+
+unsigned long
+rt_state_errors(void)
+{
+	return (rt_st_errors);
 }
 
 void

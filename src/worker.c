@@ -32,6 +32,7 @@
 #include "master.h"
 #include "req.h"
 #include "route.h"
+#include "state.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -209,10 +210,13 @@ wrk_flush(struct wrk *w)
 }
 
 void
-wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
+wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen,
+    unsigned pslot)
 {
 	struct wrk	*w = &wrk_self;
 	struct event	*sigterm, *sigint, *sigusr1;
+	struct st	*st;
+	char		 err[1200];
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	log_set_role("worker");
@@ -233,6 +237,12 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 		fatal("worker: cannot create the event loop");
 	if (up_init(w->base) != LX_OK)
 		fatal("worker: cannot set up libcurl");
+	/* Our own handle: an LMDB environment never crosses a fork. */
+	if ((st = st_open(cfg->llmux.state_dir != NULL ?
+	    cfg->llmux.state_dir : ST_DEFAULT_DIR, pslot, 0, err,
+	    sizeof(err))) == NULL)
+		fatal("worker: %s", err);
+	rt_state_set(st);
 	if ((w->rt = rt_table_new(cfg, &w->ar)) == NULL)
 		fatal("worker: cannot build the routing table");
 	if (lsn_init(w, lfd) != LX_OK)
@@ -278,6 +288,8 @@ wrk_main(const struct cfg *cfg, int lfd, int ctlfd, unsigned gen)
 	}
 	wrk_reap(-1, 0, w);
 	req_pool_free();
+	rt_state_set(NULL);
+	st_close(st);
 	lsn_free(w);
 	rt_table_free(w->rt);
 	up_fini();

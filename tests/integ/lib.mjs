@@ -340,9 +340,19 @@ export async function startMock(args = []) {
 /* ------------------------------------------------------------------ */
 /* llmux                                                               */
 
+// The shared state (LMDB) of this test file's llmux instances: one folder
+// per test process, so a reload keeps it and no two files share counters.
+let stateDir = null;
+export function testStateDir() {
+	if (stateDir === null)
+		stateDir = workdir('state');
+	return stateDir;
+}
+
 // The settings every test config shares unless it gives its own.
 export function settings({ general = '', litellm = '', router = '',
-    llmux = '', requestTimeout = 30, drainTimeout = 5 } = {}) {
+    llmux = '', requestTimeout = 30, drainTimeout = 5,
+    strategy = 'simple-shuffle', stateDir = null } = {}) {
 	return `
 general_settings:
   master_key: ${MASTER_KEY}
@@ -352,13 +362,14 @@ litellm_settings:
   request_timeout: ${requestTimeout}
 ${litellm}
 router_settings:
-  routing_strategy: simple-shuffle
+  routing_strategy: ${strategy}
 ${router}
 llmux_settings:
   header_timeout: 2
   body_timeout: 5
   drain_timeout: ${drainTimeout}
   log_level: debug
+  state_dir: ${stateDir || testStateDir()}
 ${llmux}
 `;
 }

@@ -6,10 +6,12 @@ import { test } from 'node:test';
 import { OpenAI, apiError, assertErrorBody, closingTest, deployment,
     settings, setup } from './lib.mjs';
 
+// One status after another on one deployment: a 401 or 404 would cool it
+// down, as in LiteLLM, and answer the next test with a 429.
 const env = await setup((mock) => `
 model_list:
 ${deployment('gpt-test', 'openai/up-model', mock.apiBase())}
-${settings()}`);
+${settings({ router: '  disable_cooldowns: true' })}`);
 
 const create = (content) => env.lx.client().chat.completions.create({
     model: 'gpt-test', messages: [{ role: 'user', content }] });

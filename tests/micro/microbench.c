@@ -5,7 +5,9 @@
  *
  *   parse+auth+route   index a small chat request, find the key, compare
  *                      it with the master key, pick a deployment
- *   lmdb counter txn   one write transaction incrementing a counter
+ *   state pick         one pick in the shared state: read 3 deployments'
+ *                      records, choose, count, in one write transaction
+ *   state release txn  one release: a write transaction on one record
  *   sse chunk          reassemble one upstream SSE chunk and splice its
  *                      model for the client
  *   json rewrite       splice the model of a non-stream response
@@ -20,7 +22,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <lmdb.h>
 
 #include "arena.h"
 #include "auth.h"
@@ -29,6 +30,7 @@
 #include "prov.h"
 #include "req.h"
 #include "route.h"
+#include "state.h"
 #include "stream.h"
 #include "worker.h"
 
@@ -152,43 +154,46 @@ bench_request(struct cfg *c)
 	ar_free(&war);
 }
 
-static void
-bench_lmdb(const char *dir)
+/* The pick's choice: the fewest requests this minute. */
+static int
+bench_choose(void *arg, const struct st_dep *recs, size_t n)
 {
-	MDB_env		*env;
-	MDB_dbi		 dbi;
-	MDB_txn		*txn;
-	MDB_val		 k = { 8, "dep:rpm" }, v;
-	uint64_t	 cnt;
-	long		 i, n = 20000;
-	double		 t0, t;
+	size_t	i, best = 0;
 
-	if (mdb_env_create(&env) != 0 ||
-	    mdb_env_set_mapsize(env, 16 << 20) != 0 ||
-	    mdb_env_open(env, dir, MDB_NOSYNC, 0600) != 0) {
-		printf("lmdb counter txn: cannot open an environment\n");
+	for (i = 1; i < n; i++)
+		if (recs[i].req < recs[best].req)
+			best = i;
+	return ((int)best);
+}
+
+static void
+bench_state(const char *dir)
+{
+	const char	*ids[] = { "bench-deployment-0", "bench-deployment-1",
+			    "bench-deployment-2" };
+	struct st_dep	 recs[3];
+	struct st	*st;
+	char		 err[1200];
+	long		 i, n = 20000;
+	double		 t0, t, now = 1800000000.0;
+
+	if ((st = st_open(dir, 0, 0, err, sizeof(err))) == NULL) {
+		printf("state: %s\n", err);
 		return;
 	}
-	mdb_txn_begin(env, NULL, 0, &txn);
-	mdb_dbi_open(txn, NULL, 0, &dbi);
-	mdb_txn_commit(txn);
 	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		if (mdb_txn_begin(env, NULL, 0, &txn) != 0)
+	for (i = 0; i < n; i++)
+		if (st_pick(st, ids, 3, recs, bench_choose, NULL, now) < 0)
 			abort();
-		cnt = 0;
-		if (mdb_get(txn, dbi, &k, &v) == 0)
-			memcpy(&cnt, v.mv_data, sizeof(cnt));
-		cnt++;
-		v.mv_size = sizeof(cnt);
-		v.mv_data = &cnt;
-		if (mdb_put(txn, dbi, &k, &v, 0) != 0 ||
-		    mdb_txn_commit(txn) != 0)
-			abort();
-	}
 	t = now_ns() - t0;
-	report("lmdb counter txn", t, n, "txn");
-	mdb_env_close(env);
+	report("state pick (3 deps)", t, n, "pick");
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (st_release(st, ids[i % 3], NULL, NULL, now) != LX_OK)
+			abort();
+	t = now_ns() - t0;
+	report("state release txn", t, n, "txn");
+	st_close(st);
 }
 
 struct sse_ctx {
@@ -282,7 +287,7 @@ main(void)
 		return (1);
 	}
 	bench_request(c);
-	bench_lmdb(dir);
+	bench_state(dir);
 	bench_sse();
 	bench_rewrite();
 	cfg_free(c);
