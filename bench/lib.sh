@@ -463,7 +463,11 @@ bench_llmux_run() {
 	fi
 	port=$(bench_port)
 	cfg=$WORK/$1.yaml
+	# Shared state of its own, fresh each start: counters of an earlier
+	# run must not limit this one, and nothing goes to /var/lib.
+	rm -rf "$WORK/$1-state"
 	sed -e "s|@MOCKPORT@|$MOCK_PORT|g" -e "s|@PGPORT@|${PG_PORT:-0}|g" \
+	    -e "s|@STATEDIR@|$WORK/$1-state|g" \
 	    "$BENCH_DIR/$1.yaml.in" > "$cfg"
 	taskset -c "$TCPUS" "$BENCH_LLMUX" --config "$cfg" --port "$port" \
 	    --host 127.0.0.1 --num_workers "$NWORKERS" \
