@@ -48,7 +48,9 @@ static const char *const rly_proxy_fields[] = {
 	"base_url", "api_version", "priority", "litellm_call_id",
 	"litellm_trace_id", "litellm_session_id", "user_config", "guardrails",
 	"proxy_server_request", "secret_fields", "max_retries",
-	"mock_testing_fallbacks", "mock_timeout", "drop_params",
+	"mock_testing_fallbacks", "mock_testing_context_fallbacks",
+	"mock_testing_content_policy_fallbacks",
+	"mock_testing_rate_limit_error", "mock_timeout", "drop_params",
 	"additional_drop_params", "input_cost_per_token",
 	"output_cost_per_token", "model_list", "spend_logs_metadata",
 	"extra_headers",	/* HTTP headers, sent by the provider */
@@ -64,6 +66,58 @@ rly_is_proxy_field(const char *key, size_t klen)
 		    memcmp(rly_proxy_fields[i], key, klen) == 0)
 			return (1);
 	return (0);
+}
+
+/*
+ * The texts by which LiteLLM's exception mapping recognises a prompt too
+ * long for the model and a refusal on content, whatever the status code
+ * (OpenAI sends 400 for both; compatible servers vary).
+ */
+static const char *const rly_ctx_texts[] = {
+	"this model's maximum context length is", "maximum context length",
+	"context_length_exceeded", "exceed context limit",
+	"string too long. expected a string with maximum length",
+	"model's maximum context limit",
+	"is longer than the model's context length",
+	"input tokens exceed the configured limit",
+	"exceeds the available context size",
+	"exceeds the maximum number of tokens allowed",
+	"prompt is too long",
+};
+static const char *const rly_policy_texts[] = {
+	"content_policy_violation", "responsibleaipolicyviolation",
+	"content_filter", "content policy", "content management policy",
+};
+
+/* Is one of n needles in hay, ignoring case? */
+static int
+rly_has(const char *hay, const char *const *needles, size_t n)
+{
+	size_t	i, hl = strlen(hay), nl;
+	size_t	j;
+
+	for (i = 0; i < n; i++) {
+		nl = strlen(needles[i]);
+		for (j = 0; j + nl <= hl; j++)
+			if (strncasecmp(hay + j, needles[i], nl) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+const char *
+rly_classify(int st, const char *msg)
+{
+	/* Auth, permission, not-found and rate limits keep their class. */
+	if (msg != NULL && st >= 400 && st <= 499 && st != 401 &&
+	    st != 403 && st != 404 && st != 429) {
+		if (rly_has(msg, rly_ctx_texts, LX_NELEM(rly_ctx_texts)))
+			return ("ContextWindowExceededError");
+		if (rly_has(msg, rly_policy_texts,
+		    LX_NELEM(rly_policy_texts)))
+			return ("ContentPolicyViolationError");
+	}
+	return (err_class(st));
 }
 
 /* Seconds to whole milliseconds for curl, at least 1, never overflowing. */
@@ -234,8 +288,16 @@ rly_fail(struct req *r, int code, const char *cmsg, long st)
 	n = evbuffer_get_length(r->up_body);
 	r->prov->ops->error(r, o, (const char *)evbuffer_pullup(r->up_body,
 	    -1), n);
-	o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: %s: %s - %s",
-	    o->cls, o->cls, tag, o->msg != NULL ? o->msg : ""));
+	o->cls = rly_classify((int)st, o->msg);
+	if (strcmp(o->cls, err_class((int)st)) != 0)
+		/* LiteLLM's double prefix: the class, then the HTTP one. */
+		o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: "
+		    "litellm.%s: %s: %s - %s", o->cls, err_class((int)st),
+		    o->cls, tag, o->msg != NULL ? o->msg : ""));
+	else
+		o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: %s: "
+		    "%s - %s", o->cls, o->cls, tag, o->msg != NULL ? o->msg :
+		    ""));
 }
 
 static void

@@ -341,8 +341,10 @@ export async function startMock(args = []) {
 /* llmux                                                               */
 
 // The settings every test config shares unless it gives its own.
+// retries: router_settings.num_retries, 0 so that a failure is answered
+// at once; null leaves the key out (the test's router text sets it).
 export function settings({ general = '', litellm = '', router = '',
-    llmux = '', requestTimeout = 30, drainTimeout = 5 } = {}) {
+    llmux = '', requestTimeout = 30, drainTimeout = 5, retries = 0 } = {}) {
 	return `
 general_settings:
   master_key: ${MASTER_KEY}
@@ -353,6 +355,7 @@ litellm_settings:
 ${litellm}
 router_settings:
   routing_strategy: simple-shuffle
+${retries === null ? '' : `  num_retries: ${retries}`}
 ${router}
 llmux_settings:
   header_timeout: 2
