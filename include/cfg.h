@@ -109,6 +109,16 @@ struct cfg_deploy {
 	int		 line;
 };
 
+/* router_settings.retry_policy: retries per LiteLLM error class. */
+struct cfg_retry_policy {
+	long		 bad_request;		/* CFG_UNSET_INT: num_retries */
+	long		 authentication;
+	long		 timeout;
+	long		 rate_limit;
+	long		 content_policy;
+	long		 internal_server;
+};
+
 struct cfg_alias {
 	const char	*alias;
 	const char	*group;
@@ -140,6 +150,7 @@ struct cfg {
 		double		 max_budget;
 		const char	*budget_duration;
 		long		 allowed_fails;
+		long		 max_fallbacks;
 		struct cfg_fallbacks fallbacks;
 		struct cfg_fallbacks context_window_fallbacks;
 		struct cfg_fallbacks content_policy_fallbacks;
@@ -157,6 +168,7 @@ struct cfg {
 		double		 timeout;
 		double		 stream_timeout;
 		double		 retry_after;
+		struct cfg_retry_policy retry_policy;
 		long		 allowed_fails;
 		double		 cooldown_time;
 		int		 disable_cooldowns;

@@ -252,15 +252,49 @@ req_group_size(const struct req *r)
 }
 
 /*
- * The retry budget of the current group: the deployment's num_retries,
- * else the request's, else router_settings, else litellm_settings, else 2.
+ * router_settings.retry_policy for class cls, in LiteLLM's order: the
+ * BadRequestError family first (its context-window and content-policy
+ * subclasses included), then the others.  CFG_UNSET_INT: not set.
+ */
+static long
+req_policy(const struct req *r, const char *cls)
+{
+	const struct cfg_retry_policy *p = &r->cfg->router.retry_policy;
+
+	if (cls == NULL)
+		return (CFG_UNSET_INT);
+	if (p->bad_request >= 0 && (strcmp(cls, "BadRequestError") == 0 ||
+	    strcmp(cls, "ContextWindowExceededError") == 0 ||
+	    strcmp(cls, "ContentPolicyViolationError") == 0))
+		return (p->bad_request);
+	if (strcmp(cls, "AuthenticationError") == 0)
+		return (p->authentication);
+	if (strcmp(cls, "Timeout") == 0)
+		return (p->timeout);
+	if (strcmp(cls, "RateLimitError") == 0)
+		return (p->rate_limit);
+	if (strcmp(cls, "ContentPolicyViolationError") == 0)
+		return (p->content_policy);
+	if (strcmp(cls, "InternalServerError") == 0)
+		return (p->internal_server);
+	return (CFG_UNSET_INT);
+}
+
+/*
+ * The retry budget of the current group for an error of class cls (NULL:
+ * none yet): retry_policy for the class, else the deployment's
+ * num_retries, else the request's, else router_settings, else
+ * litellm_settings, else 2.
  */
 static int
-req_budget(const struct req *r)
+req_budget(const struct req *r, const char *cls)
 {
 	const struct js_mem	*m;
 	double			 d;
+	long			 p;
 
+	if ((p = req_policy(r, cls)) >= 0)
+		return ((int)p);
 	if (r->dep != NULL && r->dep->num_retries >= 0)
 		return ((int)r->dep->num_retries);
 	if ((m = js_find(r->mem, r->nmem, "num_retries")) != NULL &&
@@ -294,7 +328,7 @@ req_class_lists(const struct req *r, const struct rly_outcome *o)
 static int
 req_should_retry(struct req *r, const struct rly_outcome *o)
 {
-	r->max_retries = req_budget(r);
+	r->max_retries = req_budget(r, o->cls);
 	if (r->mock_noretry || req_class_lists(r, o) ||
 	    req_is(o, "NotFoundError"))
 		return (0);
@@ -698,7 +732,9 @@ static int
 req_try_again(struct req *r, const struct rly_outcome *o)
 {
 	long	max = r->cfg->router.max_fallbacks >= 0 ?
-		    r->cfg->router.max_fallbacks : REQ_DEF_FALLBACKS;
+		    r->cfg->router.max_fallbacks :
+		    r->cfg->litellm.max_fallbacks >= 0 ?
+		    r->cfg->litellm.max_fallbacks : REQ_DEF_FALLBACKS;
 	size_t	i;
 
 	if (r->group0 == NULL)
@@ -972,7 +1008,8 @@ req_add_headers(struct req *r, int final)
 	}
 	snprintf(num, sizeof(num), "%d", r->retries);
 	evhttp_add_header(h, "x-litellm-attempted-retries", num);
-	snprintf(num, sizeof(num), "%d", req_budget(r));
+	snprintf(num, sizeof(num), "%d", r->retries > 0 ? r->max_retries :
+	    req_budget(r, NULL));
 	evhttp_add_header(h, "x-litellm-max-retries", num);
 	snprintf(num, sizeof(num), "%d", r->fb_depth);
 	evhttp_add_header(h, "x-litellm-attempted-fallbacks", num);
