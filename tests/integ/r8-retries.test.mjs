@@ -40,15 +40,17 @@ test('a failing group is tried 1 + num_retries times, then answers',
 	assert.equal(r.headers['x-litellm-model-group'], 'pair');
 });
 
-test('a retry re-enters routing: both deployments of a group are tried',
+test('a retry re-enters routing: one request tries both deployments',
     { timeout: 30000 }, async () => {
-	await env.mock.clear();
-	// 8 requests of 4 attempts each: the other deployment is never
-	// picked with probability 2 * 2^-32.
-	for (let i = 0; i < 8; i++)
+	// A request of 4 attempts sees one deployment only with a
+	// probability of 1/8; 8 requests all so, 8^-8.
+	let both = 0;
+	for (let i = 0; i < 8; i++) {
+		await env.mock.clear();
 		await ask('pair', 'x');
-	const seen = new Set(await upstreamModels());
-	assert.deepEqual([...seen].sort(), ['pair-a', 'pair-b']);
+		both += new Set(await upstreamModels()).size === 2;
+	}
+	assert.ok(both > 0, 'no request went to both deployments');
 });
 
 test('a retry that reaches the working deployment answers 200',
@@ -138,6 +140,7 @@ test('a worker serves others while a request waits to retry',
 	}
 	assert.ok(Date.now() - t0 < 1500, 'served during the wait');
 	assert.equal((await slow).status, 429);
+	assert.ok(Date.now() - t0 >= 1700, 'the slow one waited');
 });
 
 test('a stream is retried before its first byte', { timeout: 30000 },
