@@ -16,6 +16,9 @@
  * worker is one process): this file's request pool, upstream.c's curl
  * handles.  struct wrk holds what worker.c itself runs.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -774,11 +777,35 @@ req_try_again(struct req *r, const struct rly_outcome *o)
 	return (0);
 }
 
+/*
+ * Has the client closed its side?  evhttp reads nothing from a connection
+ * while its request is served, so a client gone during a wait is seen
+ * only here, by peeking at the socket: end of file means gone.
+ */
+static int
+req_client_gone(struct req *r)
+{
+	struct evhttp_connection	*c;
+	struct bufferevent		*bev;
+	evutil_socket_t			 fd;
+	char				 b;
+
+	if (r->ev == NULL ||
+	    (c = evhttp_request_get_connection(r->ev)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(c)) == NULL ||
+	    (fd = bufferevent_getfd(bev)) < 0)
+		return (r->ev == NULL);
+	return (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+}
+
 /* Run the stages again from routing: a retry, or the next group. */
 static void
 req_again(struct req *r)
 {
-	if (r->ev == NULL || r->state == RS_DONE) {
+	if (r->state == RS_DONE)
+		return;
+	if (req_client_gone(r)) {
+		log_msg(LOG_LVL_DEBUG, r->id, "client gone: no retry");
 		req_finish(r);
 		return;
 	}

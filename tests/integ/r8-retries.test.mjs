@@ -5,7 +5,8 @@
 // router_settings.retry_after), and the headers say how many were made.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closingTest, deployment, settings, setup } from './lib.mjs';
+import { MASTER_KEY, closingTest, deployment, settings, setup } from
+    './lib.mjs';
 
 const env = await setup((mock) => `
 model_list:
@@ -141,6 +142,25 @@ test('a worker serves others while a request waits to retry',
 	assert.ok(Date.now() - t0 < 1500, 'served during the wait');
 	assert.equal((await slow).status, 429);
 	assert.ok(Date.now() - t0 >= 1700, 'the slow one waited');
+});
+
+test('a client that leaves during the wait ends it', { timeout: 30000 },
+    async () => {
+	await env.mock.clear();
+	const ac = new AbortController();
+	const p = fetch(`${env.lx.base}/v1/chat/completions`, {
+	    method: 'POST', signal: ac.signal, headers: {
+	    'content-type': 'application/json',
+	    authorization: `Bearer ${MASTER_KEY}` }, body: JSON.stringify({
+	    model: 'solo', num_retries: 1, messages: [{ role: 'user',
+	    content: 'x [[mock:status=429,retry_after=1]]' }] }) });
+	await new Promise((res) => setTimeout(res, 300));
+	ac.abort();
+	await assert.rejects(p);
+	await new Promise((res) => setTimeout(res, 1500));
+	// No second attempt was made for a client that is gone.
+	assert.equal((await upstreamModels()).length, 1);
+	assert.equal((await ask('solo', 'still here')).status, 200);
 });
 
 test('a stream is retried before its first byte', { timeout: 30000 },
