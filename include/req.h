@@ -26,6 +26,7 @@ struct evbuffer;
 struct up_call;
 struct prov;
 struct rt_deploy;
+struct req_fb;
 
 enum req_state {
 	RS_NEW,			/* allocated, no stage run yet */
@@ -108,20 +109,12 @@ struct req {
 	 * Retries and fallbacks (req.c): the attempt in progress, what the
 	 * first group answered, and the fallback list being walked.
 	 */
-	const char		*group0;	/* the group first routed to */
 	const char		*body0;		/* the body as the client sent it */
 	size_t			 blen0;
 	int			 retries;	/* made in the current group */
 	int			 max_retries;	/* the current group's budget */
-	int			 fb_depth;	/* fallback groups tried */
-	int			 fb_walking;	/* a fallback list was chosen */
-	size_t			 fb_next;	/* next entry of fb_to */
-	size_t			 fb_n;
-	const char		**fb_to;	/* the fallback groups */
-	const char		**fb_msgs;	/* per entry: messages JSON */
-	const char		*fb_shown;	/* the list, for the message */
-	struct rly_outcome	 oc0;		/* the first group's error */
-	const char		*fb_err;	/* the last fallback's error */
+	int			 fb_depth;	/* x-litellm-attempted-fallbacks */
+	struct req_fb		*fb;		/* fallback levels, innermost */
 	struct event		 retry_ev;	/* waits before the next try */
 	unsigned		 retry_on:1;	/* retry_ev is set up */
 	unsigned		 mock_sleep:1;	/* retry_ev ends a mock_timeout */

@@ -573,8 +573,9 @@ const struct cfg_key cfg_keys[] = {
 	    "Default budget per end user." },
 	{ "litellm_settings.max_fallbacks", CFG_T_INT, NULL,
 	    CFG_C(litellm.max_fallbacks), NN | CFG_LIVE, 0, NULL,
-	    "Fallback groups tried per request at most when "
-	    "router_settings.max_fallbacks is unset; when both are, 5." },
+	    "The fallback depth at which no further fallback list is "
+	    "entered, when router_settings.max_fallbacks is unset; when "
+	    "both are, 5." },
 	{ "litellm_settings.default_team_settings", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Per-team logging settings." },
@@ -640,7 +641,9 @@ const struct cfg_key cfg_keys[] = {
 	    "litellm_settings.num_retries, then 2." },
 	{ "router_settings.max_fallbacks", CFG_T_INT, NULL,
 	    CFG_C(router.max_fallbacks), NN | CFG_LIVE, 0, NULL,
-	    "Fallback groups tried per request at most; when unset, 5." },
+	    "Fallback depth (one per group tried) at which no further "
+	    "fallback list is entered; when unset, "
+	    "litellm_settings.max_fallbacks, then 5." },
 	{ "router_settings.timeout", CFG_T_NUM, NULL, CFG_C(router.timeout),
 	    NN | CFG_LIVE, 0, NULL,
 	    "Seconds an upstream call may take; when unset, "

@@ -479,20 +479,43 @@ req_arr_next(const char **pp, const char *end, const char **v, size_t *vl)
 	return (1);
 }
 
-/* Add one entry (a group, optional messages JSON) to r's list. */
+/*
+ * One level of LiteLLM's run_async_fallback: the list chosen for a group
+ * that failed, walked in order.  A fallback group that fails in turn gets
+ * a level of its own (its own list), so levels nest; LiteLLM's
+ * fallback_depth grows by one per group tried and a level is not entered
+ * at max_fallbacks.  Frames live in the request's arena.
+ */
+struct req_fb {
+	struct req_fb		*up;		/* the level that tried group */
+	const char		*group;		/* the group whose list this is */
+	const char		**to;		/* the fallback groups */
+	const char		**msgs;		/* per entry: messages JSON */
+	size_t			 n, next, max;
+	int			 depth;		/* LiteLLM's fallback_depth */
+	const char		*shown;		/* the list, Python repr */
+	struct rly_outcome	 err;		/* the group's own error */
+	const char		*last;		/* the last fallback's error */
+};
+
+#define REQ_FB_MAX	64	/* entries of a request's own list kept */
+
+/* Add one entry (a group, optional messages JSON) to f. */
 static void
-req_fb_add(struct req *r, const char *group, const char *msgs, size_t max)
+req_fb_add(struct req *r, struct req_fb *f, const char *group,
+    const char *msgs, size_t max)
 {
-	if (r->fb_to == NULL) {
-		r->fb_to = ar_calloc(&r->ar, sizeof(*r->fb_to) * max);
-		r->fb_msgs = ar_calloc(&r->ar, sizeof(*r->fb_msgs) * max);
+	if (f->to == NULL) {
+		f->to = ar_calloc(&r->ar, sizeof(*f->to) * max);
+		f->msgs = ar_calloc(&r->ar, sizeof(*f->msgs) * max);
+		f->max = max;
 	}
-	if (r->fb_to == NULL || r->fb_msgs == NULL || group == NULL ||
-	    r->fb_n >= max)
+	if (f->to == NULL || f->msgs == NULL || group == NULL ||
+	    f->n >= f->max)
 		return;
-	r->fb_to[r->fb_n] = group;
-	r->fb_msgs[r->fb_n] = msgs;
-	r->fb_n++;
+	f->to[f->n] = group;
+	f->msgs[f->n] = msgs;
+	f->n++;
 }
 
 /*
@@ -501,12 +524,12 @@ req_fb_add(struct req *r, const char *group, const char *msgs, size_t max)
  * and {group: [names]} entries (the config's shape) apply to group g.
  */
 static void
-req_fb_request(struct req *r, const struct js_mem *m, const char *g)
+req_fb_request(struct req *r, struct req_fb *f, const struct js_mem *m)
 {
-	const char	*p, *end, *v, *iv, *ip;
-	size_t		 vl, ivl, n, max = 64;
-	struct js_mem	 e[16];
-	const struct js_mem *mm, *ms;
+	const char		*p, *end, *v, *iv, *ip;
+	size_t			 vl, ivl, n;
+	struct js_mem		 e[16];
+	const struct js_mem	*mm, *ms;
 
 	if (m->type != JS_ARR)
 		return;
@@ -514,7 +537,8 @@ req_fb_request(struct req *r, const struct js_mem *m, const char *g)
 	end = m->val + m->vlen;
 	for (v = NULL; req_arr_next(&p, end, &v, &vl); v = NULL) {
 		if (*v == '"') {
-			req_fb_add(r, js_string(&r->ar, v, vl), NULL, max);
+			req_fb_add(r, f, js_string(&r->ar, v, vl), NULL,
+			    REQ_FB_MAX);
 			continue;
 		}
 		if (*v != '{' || js_object(v, vl, e, LX_NELEM(e), &n, NULL,
@@ -523,22 +547,21 @@ req_fb_request(struct req *r, const struct js_mem *m, const char *g)
 		if ((mm = js_find(e, n, "model")) != NULL &&
 		    mm->type == JS_STR) {
 			ms = js_find(e, n, "messages");
-			req_fb_add(r, js_string(&r->ar, mm->val, mm->vlen),
+			req_fb_add(r, f, js_string(&r->ar, mm->val, mm->vlen),
 			    ms != NULL && ms->type == JS_ARR ?
-			    ar_strndup(&r->ar, ms->val, ms->vlen) : NULL, max);
+			    ar_strndup(&r->ar, ms->val, ms->vlen) : NULL,
+			    REQ_FB_MAX);
 			continue;
 		}
-		if ((mm = js_find(e, n, g)) == NULL &&
-		    (mm = js_find(e, n, "*")) == NULL)
-			continue;
-		if (mm->type != JS_ARR)
+		if (((mm = js_find(e, n, f->group)) == NULL &&
+		    (mm = js_find(e, n, "*")) == NULL) || mm->type != JS_ARR)
 			continue;
 		ip = mm->val + 1;
 		for (iv = NULL; req_arr_next(&ip, mm->val + mm->vlen, &iv,
 		    &ivl); iv = NULL)
 			if (*iv == '"')
-				req_fb_add(r, js_string(&r->ar, iv, ivl), NULL,
-				    max);
+				req_fb_add(r, f, js_string(&r->ar, iv, ivl),
+				    NULL, REQ_FB_MAX);
 	}
 }
 
@@ -562,53 +585,68 @@ req_fb_config(const struct cfg_fallbacks *l, const char *g)
 }
 
 static void
-req_fb_take(struct req *r, const struct cfg_strv *to)
+req_fb_take(struct req *r, struct req_fb *f, const struct cfg_strv *to)
 {
 	size_t	i;
 
 	for (i = 0; i < to->n; i++)
-		req_fb_add(r, to->v[i], NULL, to->n);
+		req_fb_add(r, f, to->v[i], NULL, to->n);
 }
 
-/* r->oc0.msg gets more text, as LiteLLM appends to the exception. */
+/* e->msg gets more text, as LiteLLM appends to the exception. */
 static void
-req_fb_note(struct req *r, const char *fmt, const char *a, const char *b,
-    const char *c)
+req_fb_note(struct req *r, struct rly_outcome *e, const char *fmt,
+    const char *a, const char *b, const char *c)
 {
 	const char	*m = ar_printf(&r->ar, fmt, a, b, c);
 
 	if (m != NULL)
-		r->oc0.msg = ar_printf(&r->ar, "%s%s", r->oc0.msg != NULL ?
-		    r->oc0.msg : "", m);
+		e->msg = ar_printf(&r->ar, "%s%s", e->msg != NULL ? e->msg :
+		    "", m);
+}
+
+/* The Python repr of the names in f: ['a', 'b']. */
+static const char *
+req_fb_shown(struct req *r, const struct req_fb *f)
+{
+	struct cfg_strv	v;
+
+	v.n = f->n;
+	v.v = f->to;
+	return (req_repr_strv(r, &v));
 }
 
 /*
  * The special list of a context-window or content-policy error: 1 with
- * the list taken, -1 when lists of that kind exist but none for group g
- * (the error is raised as is), 0 when there are none at all.
+ * the list taken, -1 when lists of that kind exist but none for the
+ * group (the error is raised as is), 0 when there are none at all.
  */
 static int
-req_fb_special(struct req *r, const char *key,
-    const struct cfg_fallbacks *l, const char *g)
+req_fb_special(struct req *r, struct req_fb *f, const char *key,
+    const struct cfg_fallbacks *l)
 {
 	const struct js_mem	*m = js_find(r->mem, r->nmem, key);
 	const struct cfg_strv	*to;
 
 	if (m != NULL) {
-		req_fb_request(r, m, g);
-		return (r->fb_n > 0 ? 1 : -1);
+		req_fb_request(r, f, m);
+		return (f->n > 0 ? 1 : -1);
 	}
 	if (l->n == 0)
 		return (0);
-	if ((to = req_fb_config(l, g)) == NULL)
+	if ((to = req_fb_config(l, f->group)) == NULL)
 		return (-1);
-	req_fb_take(r, to);
+	req_fb_take(r, f, to);
 	return (1);
 }
 
-/* Choose the fallback list for the first group's error; 0: none. */
+/*
+ * Fill f with the list for its group's error f->err, as LiteLLM's
+ * async_function_with_fallbacks_common_utils chooses it; 0: none (the
+ * error, with what LiteLLM appends, is raised to the level above).
+ */
 static int
-req_fb_choose(struct req *r, const struct rly_outcome *o)
+req_fb_choose(struct req *r, struct req_fb *f)
 {
 	const struct cfg	*c = r->cfg;
 	const struct cfg_fallbacks *cw = req_cfg_list(
@@ -622,55 +660,45 @@ req_fb_choose(struct req *r, const struct rly_outcome *o)
 	const struct cfg_strv	*def = c->router.default_fallbacks.n > 0 ?
 	    &c->router.default_fallbacks : &c->litellm.default_fallbacks;
 	const struct cfg_strv	*to;
-	const struct js_mem	*m;
-	const char		*g = r->group0, *fbs;
+	const struct js_mem	*m = js_find(r->mem, r->nmem, "fallbacks");
+	struct rly_outcome	*o = &f->err;
+	const char		*fbs;
 	int			 rc;
 
 	if (req_flag(r, "disable_fallbacks"))
 		return (0);
 	fbs = req_repr(r, "fallbacks", fb);
 	if (req_is(o, "ContextWindowExceededError")) {
-		if ((rc = req_fb_special(r, "context_window_fallbacks", cw,
-		    g)) != 0) {
-			r->fb_shown = req_repr(r, "context_window_fallbacks",
-			    cw);
+		if ((rc = req_fb_special(r, f, "context_window_fallbacks",
+		    cw)) != 0)
 			return (rc > 0);
-		}
-		req_fb_note(r, " model=%s. context_window_fallbacks=%s. "
+		req_fb_note(r, o, " model=%s. context_window_fallbacks=%s. "
 		    "fallbacks=%s.\n\nSet 'context_window_fallback' - "
-		    "https://docs.litellm.ai/docs/routing#fallbacks", g,
+		    "https://docs.litellm.ai/docs/routing#fallbacks", f->group,
 		    "None", fbs);
 	}
 	if (req_is(o, "ContentPolicyViolationError")) {
-		if ((rc = req_fb_special(r, "content_policy_fallbacks", cp,
-		    g)) != 0) {
-			r->fb_shown = req_repr(r, "content_policy_fallbacks",
-			    cp);
+		if ((rc = req_fb_special(r, f, "content_policy_fallbacks",
+		    cp)) != 0)
 			return (rc > 0);
-		}
-		req_fb_note(r, " model=%s. content_policy_fallbacks=%s. "
+		req_fb_note(r, o, " model=%s. content_policy_fallbacks=%s. "
 		    "fallbacks=%s.\n\nSet 'content_policy_fallback' - "
-		    "https://docs.litellm.ai/docs/routing#fallbacks", g,
+		    "https://docs.litellm.ai/docs/routing#fallbacks", f->group,
 		    "None", fbs);
 	}
-	r->fb_shown = fbs;
-	if ((m = js_find(r->mem, r->nmem, "fallbacks")) != NULL)
-		req_fb_request(r, m, g);
-	else if ((to = req_fb_config(fb, g)) != NULL)
-		req_fb_take(r, to);
-	else if (def->n > 0) {
-		req_fb_take(r, def);
-		r->fb_shown = req_repr_strv(r, def);
-	}
-	if (r->fb_n == 0) {
-		/* LiteLLM says so only when some fallbacks are set. */
-		if (m != NULL || fb->n > 0)
-			req_fb_note(r, "\nNo fallback model group found for "
-			    "original model_group=%s. Fallbacks=%s%s", g, fbs,
-			    "");
-		return (0);
-	}
-	return (1);
+	if (m != NULL)
+		req_fb_request(r, f, m);
+	else if ((to = req_fb_config(fb, f->group)) != NULL)
+		req_fb_take(r, f, to);
+	else if (def->n > 0)
+		req_fb_take(r, f, def);
+	if (f->n > 0)
+		return (1);
+	/* LiteLLM says so only when some fallbacks are set. */
+	if (m != NULL || fb->n > 0 || def->n > 0)
+		req_fb_note(r, o, "No fallback model group found for original "
+		    "model_group=%s. Fallbacks=%s%s", f->group, fbs, "");
+	return (0);
 }
 
 /*
@@ -726,54 +754,115 @@ req_set_messages(struct req *r, const char *msgs)
 	    &n, NULL) == LX_OK && n <= REQ_MAXMEM ? LX_OK : LX_ERR);
 }
 
+static int	req_fb_raise(struct req *, const struct rly_outcome *);
+
 /*
- * Try o again if LiteLLM would: 1 when a retry or a fallback is under way
- * (a timer resumes the request), 0 when o (or the first group's error)
- * is the answer.
+ * The next group of the innermost level: 1 when its call is under way (a
+ * timer resumes the request); else the level is over and its group's
+ * error, with LiteLLM's lines appended, goes to the level above.
  */
 static int
-req_try_again(struct req *r, const struct rly_outcome *o)
+req_fb_next(struct req *r)
 {
-	long	max = r->cfg->router.max_fallbacks >= 0 ?
-		    r->cfg->router.max_fallbacks :
-		    r->cfg->litellm.max_fallbacks >= 0 ?
-		    r->cfg->litellm.max_fallbacks : REQ_DEF_FALLBACKS;
-	size_t	i;
+	struct req_fb	*f = r->fb, *top;
+	struct rly_outcome e;
+	size_t		 i;
 
-	if (r->group0 == NULL)
-		r->group0 = r->dep != NULL ? r->dep->model_name : r->model;
-	if (req_should_retry(r, o)) {
-		req_log_failure(r, o);
-		r->err_logged = 0;
-		r->retries++;
-		req_wait(r, req_retry_delay(r, o));
-		return (1);
-	}
-	if (!r->fb_walking) {
-		r->fb_walking = 1;
-		r->oc0 = *o;
-		if (!req_fb_choose(r, o))
-			return (0);
-	} else
-		r->fb_err = o->msg;
-	r->mock_noretry = 0;
-	while (r->fb_next < r->fb_n && r->fb_depth < max) {
-		i = r->fb_next++;
-		if (strcmp(r->fb_to[i], r->group0) == 0)
+	while (f->next < f->n) {
+		i = f->next++;
+		if (strcmp(f->to[i], f->group) == 0)
 			continue;
-		if (req_set_messages(r, r->fb_msgs[i]) != LX_OK)
-			return (0);
-		req_log_failure(r, o);
-		r->err_logged = 0;
+		if (req_set_messages(r, f->msgs[i]) != LX_OK)
+			break;
 		log_msg(LOG_LVL_INFO, r->id, "falling back from %s to %s",
-		    r->group0, r->fb_to[i]);
-		r->fb_depth++;
+		    f->group, f->to[i]);
+		f->depth++;
+		/* LiteLLM's outermost level sets the header last. */
+		for (top = f; top->up != NULL; top = top->up)
+			;
+		r->fb_depth = top->depth;
 		r->retries = 0;
-		r->model = r->fb_to[i];
+		r->model = f->to[i];
 		r->model_q = NULL;	/* the answer names the fallback */
 		req_wait(r, 0);
 		return (1);
 	}
+	e = f->err;
+	req_fb_note(r, &e, ". Received Model Group=%s\nAvailable Model Group "
+	    "Fallbacks=%s%s", f->group, f->shown, "");
+	if (f->last != NULL)
+		req_fb_note(r, &e, "\nError doing the fallback: %s%s%s",
+		    f->last, "", "");
+	r->fb = f->up;
+	return (req_fb_raise(r, &e));
+}
+
+/*
+ * Error e of the current group is raised: the level that tried the group
+ * takes it as its last error and goes on; at the top it is the answer
+ * (r->oc, 0 returned).
+ */
+static int
+req_fb_raise(struct req *r, const struct rly_outcome *e)
+{
+	if (r->fb == NULL) {
+		r->oc = *e;
+		return (0);
+	}
+	r->fb->last = e->msg;
+	return (req_fb_next(r));
+}
+
+/*
+ * The current group failed with o and has no retry left: open a level
+ * with its fallback list, as LiteLLM's async_function_with_fallbacks
+ * does, or raise o to the level above.
+ */
+static int
+req_fb_group_failed(struct req *r, const struct rly_outcome *o)
+{
+	long		 max = r->cfg->router.max_fallbacks >= 0 ?
+			    r->cfg->router.max_fallbacks :
+			    r->cfg->litellm.max_fallbacks >= 0 ?
+			    r->cfg->litellm.max_fallbacks : REQ_DEF_FALLBACKS;
+	struct req_fb	*f;
+
+	if ((f = ar_calloc(&r->ar, sizeof(*f))) == NULL)
+		return (req_fb_raise(r, o));
+	f->up = r->fb;
+	f->group = r->dep != NULL ? r->dep->model_name : r->model;
+	f->depth = r->fb != NULL ? r->fb->depth : 0;
+	f->err = *o;
+	if (!req_fb_choose(r, f))
+		return (req_fb_raise(r, &f->err));
+	f->shown = req_fb_shown(r, f);
+	if (f->depth >= max) {
+		/* LiteLLM raises the error inside the level it refuses. */
+		f->last = f->err.msg;
+		f->next = f->n;
+	}
+	r->fb = f;
+	return (req_fb_next(r));
+}
+
+/*
+ * Try o again if LiteLLM would: 1 when a retry or a fallback is under way
+ * (a timer resumes the request), 0 when r->oc holds the answer.
+ */
+static int
+req_try_again(struct req *r, const struct rly_outcome *o)
+{
+	req_log_failure(r, o);
+	r->err_logged = 0;
+	if (req_should_retry(r, o)) {
+		r->retries++;
+		req_wait(r, req_retry_delay(r, o));
+		return (1);
+	}
+	r->mock_noretry = 0;
+	if (req_fb_group_failed(r, o))
+		return (1);
+	r->err_logged = 1;	/* logged above, once per deployment and s */
 	return (0);
 }
 
@@ -926,29 +1015,12 @@ req_mock_testing(struct req *r)
 	return (LX_AGAIN);
 }
 
-/*
- * The answer when nothing more is tried: o itself, or, once fallbacks
- * ran, the first group's error with what LiteLLM appends to it.
- */
+/* The answer when nothing more is tried. */
 static void
 req_reply_error(struct req *r, const struct rly_outcome *o)
 {
-	const struct rly_outcome *f = o;
-	const char		*msg;
-
-	req_log_failure(r, o);
-	if (r->fb_walking) {
-		f = &r->oc0;
-		r->retry_after = f->retry_after;
-	}
-	msg = f->msg != NULL ? f->msg : "upstream call failed";
-	if (r->fb_walking && r->fb_n > 0)
-		msg = ar_printf(&r->ar, "%s\nReceived Model Group=%s\n"
-		    "Available Model Group Fallbacks=%s%s%s", msg, r->group0,
-		    r->fb_shown != NULL ? r->fb_shown : "None",
-		    r->fb_err != NULL ? "\nError doing the fallback: " : "",
-		    r->fb_err != NULL ? r->fb_err : "");
-	err_reply(r, f->status, f->type, NULL, "%s", msg != NULL ? msg :
+	r->retry_after = o->retry_after;
+	err_reply(r, o->status, o->type, NULL, "%s", o->msg != NULL ? o->msg :
 	    "upstream call failed");
 }
 
@@ -969,9 +1041,14 @@ req_outcome(struct req *r)
 	 * nginx's ngx_http_upstream_next rule: nothing is tried again
 	 * once a byte reached the client.
 	 */
-	if (!o->sent && req_try_again(r, o))
+	if (o->sent) {
+		req_log_failure(r, o);
+		req_reply_error(r, o);
 		return;
-	req_reply_error(r, o);
+	}
+	if (req_try_again(r, o))
+		return;
+	req_reply_error(r, &r->oc);
 }
 
 static const char *

@@ -1,7 +1,7 @@
 // Fallbacks: after a group's retries, the list its error class chooses
-// is tried in order, each group with num_retries of its own, and the
-// headers say how deep it went.  Context-window and content-policy
-// errors take their own lists; default_fallbacks catches the rest; a
+// is tried in order, each group with num_retries of its own (and, when
+// it fails, with its own list), and the headers say how far it went.
+// Context-window and content-policy errors take their own lists; a
 // request's own fallbacks list replaces the config's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,6 +11,11 @@ const CTX = "This model's maximum context length is 8192 tokens";
 const POLICY = 'Your request was rejected: content_policy_violation';
 
 const enc = encodeURIComponent;
+const FB = '[{"primary": ["second", "third"]}, {"broken": ["nest1"]}, ' +
+    '{"nest1": ["third"]}, {"doomed": ["second"]}, {"ctx": ["general"]}, ' +
+    '{"pol": ["general"]}, {"small500": ["general"]}]';
+// The same as LiteLLM prints it (a Python list of dicts).
+const FB_REPR = FB.replace(/"/g, "'");
 const env = await setup((mock) => {
 	const bad = (d) => `${mock.base}/x/${d}/v1`;
 	return `
@@ -23,23 +28,18 @@ ${deployment('third', 'openai/third', mock.apiBase(), `
 ${deployment('ctx', 'openai/ctx', bad(`status=400,message=${enc(CTX)}`))}
 ${deployment('pol', 'openai/pol', bad(`status=400,message=${enc(POLICY)}`))}
 ${deployment('small500', 'openai/small500', bad('status=500'))}
-${deployment('lonely-ctx', 'openai/lonely-ctx',
-    bad(`status=400,message=${enc(CTX)}`))}
-${deployment('lonely-pol', 'openai/lonely-pol',
-    bad(`status=400,message=${enc(POLICY)}`))}
-${deployment('lonely429', 'openai/lonely429', bad('status=429'))}
+${deployment('nest1', 'openai/nest1', bad('status=502'))}
+${deployment('doomed', 'openai/doomed', bad('status=500'))}
 ${deployment('big', 'openai/big', mock.apiBase())}
 ${deployment('safe', 'openai/safe', mock.apiBase())}
 ${deployment('general', 'openai/general', mock.apiBase())}
-${deployment('catchall', 'openai/catchall', mock.apiBase())}
 ${deployment('lonely', 'openai/lonely', mock.apiBase())}
 ${deployment('broken', 'openai/broken', bad('status=500'))}
 ${settings({ retries: null, router: `
   num_retries: 1
-  fallbacks: [{"primary": ["second", "third"]}, {"broken": ["second"]}, {"ctx": ["general"]}, {"pol": ["general"]}, {"small500": ["general"]}]
+  fallbacks: ${FB}
   context_window_fallbacks: [{"ctx": ["big"]}, {"small500": ["big"]}]
-  content_policy_fallbacks: [{"pol": ["safe"]}, {"small500": ["safe"]}]
-  default_fallbacks: ["catchall"]` })}`;
+  content_policy_fallbacks: [{"pol": ["safe"]}, {"small500": ["safe"]}]` })}`;
 });
 
 const ask = (model, content, extra = {}) => env.lx.chat({ model,
@@ -63,21 +63,33 @@ test('a fallback chain is tried in order with num_retries each',
 	assert.equal(r.json.model, 'third');
 });
 
-test('max_fallbacks bounds the chain; the first error is answered',
-    { timeout: 30000 }, async () => {
+test('a fallback that fails takes its own fallbacks', { timeout: 30000 },
+    async () => {
 	await env.mock.clear();
 	const r = await ask('broken', 'x');
+	assert.equal(r.status, 200, r.text);
+	assert.deepEqual(await upstreamModels(),
+	    ['broken', 'broken', 'nest1', 'nest1', 'third']);
+	assert.equal(r.headers['x-litellm-model-group'], 'third');
+	// LiteLLM's outermost level sets the header last: one group.
+	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '1');
+});
+
+test('when every fallback fails, the first error says why',
+    { timeout: 30000 }, async () => {
+	await env.mock.clear();
+	const r = await ask('doomed', 'x');
 	assert.equal(r.status, 500, r.text);
 	assert.deepEqual(await upstreamModels(),
-	    ['broken', 'broken', 'second', 'second']);
+	    ['doomed', 'doomed', 'second', 'second']);
 	assert.equal(r.json.error.message,
 	    'litellm.InternalServerError: InternalServerError: ' +
-	    'OpenAIException - mock error 500\nReceived Model Group=broken' +
-	    "\nAvailable Model Group Fallbacks=[{'primary': ['second', " +
-	    "'third']}, {'broken': ['second']}, {'ctx': ['general']}, " +
-	    "{'pol': ['general']}, {'small500': ['general']}]" +
+	    'OpenAIException - mock error 500. Received Model Group=doomed' +
+	    "\nAvailable Model Group Fallbacks=['second']" +
 	    '\nError doing the fallback: litellm.ServiceUnavailableError: ' +
-	    'ServiceUnavailableError: OpenAIException - mock error 503');
+	    'ServiceUnavailableError: OpenAIException - mock error 503' +
+	    'No fallback model group found for original model_group=' +
+	    `second. Fallbacks=${FB_REPR}`);
 	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '1');
 });
 
@@ -107,38 +119,6 @@ test('other errors of the same group take the regular fallbacks',
 	assert.equal(r.status, 200, r.text);
 	assert.deepEqual(await upstreamModels(),
 	    ['small500', 'small500', 'general']);
-});
-
-test('default_fallbacks catch a group without a list of its own',
-    { timeout: 30000 }, async () => {
-	await env.mock.clear();
-	const r = await ask('lonely429', 'x');
-	assert.equal(r.status, 200, r.text);
-	assert.deepEqual(await upstreamModels(),
-	    ['lonely429', 'lonely429', 'catchall']);
-	assert.equal(r.headers['x-litellm-model-group'], 'catchall');
-});
-
-test('a context-window error never goes to default_fallbacks',
-    { timeout: 30000 }, async () => {
-	await env.mock.clear();
-	const r = await ask('lonely-ctx', 'x');
-	assert.equal(r.status, 400, r.text);
-	assert.deepEqual(await upstreamModels(), ['lonely-ctx']);
-	assert.equal(r.json.error.message,
-	    'litellm.ContextWindowExceededError: litellm.BadRequestError: ' +
-	    `ContextWindowExceededError: OpenAIException - ${CTX}`);
-	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '0');
-});
-
-test('a content-policy error never goes to default_fallbacks',
-    { timeout: 30000 }, async () => {
-	await env.mock.clear();
-	const r = await ask('lonely-pol', 'x');
-	assert.equal(r.status, 400, r.text);
-	assert.deepEqual(await upstreamModels(), ['lonely-pol']);
-	assert.match(r.json.error.message,
-	    /^litellm\.ContentPolicyViolationError: /);
 });
 
 test('client-side fallbacks replace the config\'s', { timeout: 30000 },
@@ -184,6 +164,7 @@ test('a stream falls back before its first byte', { timeout: 30000 },
 	assert.match(r.headers['content-type'], /text\/event-stream/);
 	assert.match(r.text, /data: \[DONE\]/);
 	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '2');
+	assert.equal(r.headers['x-litellm-model-group'], 'third');
 	assert.deepEqual(await upstreamModels(),
 	    ['primary', 'primary', 'second', 'second', 'third']);
 });

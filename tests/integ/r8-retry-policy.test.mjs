@@ -2,7 +2,7 @@
 // num_retries (BadRequestErrorRetries covering context-window errors, as
 // LiteLLM's subclassing does); NotFound and an auth error in a group of
 // one are never retried; litellm_settings.max_fallbacks bounds the
-// chain when router_settings has none.
+// nesting of fallback lists when router_settings has none.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { closingTest, deployment, settings, setup } from './lib.mjs';
@@ -24,7 +24,7 @@ ${deployment('ok2', 'openai/ok2', mock.apiBase())}
 ${settings({ retries: null, litellm: `
   max_fallbacks: 1`, router: `
   num_retries: 2
-  fallbacks: [{"e404": ["e503", "ok1", "ok2"]}]
+  fallbacks: [{"e404": ["e503", "ok1", "ok2"]}, {"e503": ["e500"]}, {"e401": ["e503"]}]
   retry_policy:
     InternalServerErrorRetries: 1
     RateLimitErrorRetries: 0
@@ -57,9 +57,9 @@ test('RateLimitErrorRetries: 0 answers the first 429',
 
 test('a class without a policy keeps num_retries', { timeout: 30000 },
     async () => {
-	const { r, n } = await attempts('e503');
+	const { r, seen } = await attempts('e503');
 	assert.equal(r.status, 503, r.text);
-	assert.equal(n, 3);
+	assert.equal(seen.filter((m) => m === 'e503').length, 3);
 });
 
 test('BadRequestErrorRetries covers a context-window error',
@@ -73,18 +73,34 @@ test('BadRequestErrorRetries covers a context-window error',
 
 test('an auth error in a group of one is not retried',
     { timeout: 30000 }, async () => {
-	const { r, n } = await attempts('e401');
+	const { r, seen } = await attempts('e401');
 	assert.equal(r.status, 401, r.text);
-	assert.equal(n, 1);
+	assert.equal(seen.filter((m) => m === 'e401').length, 1);
 });
 
-test('NotFound is not retried; litellm_settings.max_fallbacks stops',
+test('NotFound is not retried; max_fallbacks bounds the nesting',
     { timeout: 30000 }, async () => {
 	const { r, seen } = await attempts('e404');
-	assert.equal(r.status, 404, r.text);
-	// One fallback only: e503 with its retries, never ok1.
-	assert.deepEqual(seen, ['e404', 'e503', 'e503', 'e503']);
-	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '1');
+	// e503 fails at depth 1 = litellm_settings.max_fallbacks, so its
+	// own list (e500) is not entered; the outer list goes on to ok1.
+	assert.equal(r.status, 200, r.text);
+	assert.deepEqual(seen, ['e404', 'e503', 'e503', 'e503', 'ok1']);
+	assert.equal(r.headers['x-litellm-attempted-fallbacks'], '2');
+});
+
+test('a level refused at max_fallbacks still says why', {
+    timeout: 30000 }, async () => {
+	const { r, seen } = await attempts('e401');
+	assert.equal(r.status, 401, r.text);
+	assert.deepEqual(seen, ['e401', 'e503', 'e503', 'e503']);
+	const e503 = 'litellm.ServiceUnavailableError: ' +
+	    'ServiceUnavailableError: OpenAIException - mock error 503';
+	assert.equal(r.json.error.message, 'litellm.AuthenticationError: ' +
+	    'AuthenticationError: OpenAIException - mock error 401. ' +
+	    "Received Model Group=e401\nAvailable Model Group Fallbacks=" +
+	    "['e503']\nError doing the fallback: " + e503 + '. Received ' +
+	    "Model Group=e503\nAvailable Model Group Fallbacks=['e500']" +
+	    '\nError doing the fallback: ' + e503);
 });
 
 closingTest(env);
