@@ -380,6 +380,15 @@ req_wait(struct req *r, double s)
 		evtimer_assign(&r->retry_ev, r->w->base, req_retry_fire, r);
 		r->retry_on = 1;
 	}
+	/*
+	 * A keep-alive comment would start the stream, after which nothing
+	 * may be tried again: sse_keepalive pauses during the wait and the
+	 * next call (rly_start) arms it anew.
+	 */
+	if (r->ka_on) {
+		evtimer_del(&r->ka);
+		r->ka_on = 0;
+	}
 	tv.tv_sec = (time_t)s;
 	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
 	evtimer_add(&r->retry_ev, &tv);
@@ -1041,7 +1050,7 @@ req_outcome(struct req *r)
 	 * nginx's ngx_http_upstream_next rule: nothing is tried again
 	 * once a byte reached the client.
 	 */
-	if (o->sent) {
+	if (o->sent || r->state == RS_STREAMING) {
 		req_log_failure(r, o);
 		req_reply_error(r, o);
 		return;
