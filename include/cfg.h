@@ -153,6 +153,7 @@ struct cfg {
 		double		 max_budget;
 		const char	*budget_duration;
 		long		 allowed_fails;
+		long		 max_fallbacks;
 		struct cfg_fallbacks fallbacks;
 		struct cfg_fallbacks context_window_fallbacks;
 		struct cfg_fallbacks content_policy_fallbacks;
@@ -170,6 +171,7 @@ struct cfg {
 		double		 timeout;
 		double		 stream_timeout;
 		double		 retry_after;
+		struct cfg_retry_policy retry_policy;
 		long		 allowed_fails;
 		double		 cooldown_time;
 		int		 disable_cooldowns;
@@ -188,7 +190,6 @@ struct cfg {
 		struct cfg_strv	 default_fallbacks;
 		size_t		 nalias;
 		struct cfg_alias *alias;		/* model_group_alias */
-		struct cfg_retry_policy retry_policy;
 	} router;
 
 	/* general_settings */

@@ -35,6 +35,15 @@ struct rly_outcome {
  */
 int	rly_start(struct req *) LX_MUSTCHECK;
 /*
+ * LiteLLM's class of an upstream error with HTTP status st and text msg
+ * (NULL: none), as its exception mapping does for OpenAI-compatible
+ * providers: a 4xx whose text says the prompt is too long is
+ * "ContextWindowExceededError", one that names a content filter or
+ * policy "ContentPolicyViolationError"; else err_class(st).  Static
+ * strings; does not allocate.
+ */
+const char *rly_classify(int st, const char *msg);
+/*
  * Does key (klen bytes, not NUL-terminated) name a request field LiteLLM
  * consumes itself and never forwards (metadata, fallbacks, api_key...)?
  */

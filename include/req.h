@@ -26,6 +26,7 @@ struct evbuffer;
 struct up_call;
 struct prov;
 struct rt_deploy;
+struct req_fb;
 
 enum req_state {
 	RS_NEW,			/* allocated, no stage run yet */
@@ -91,7 +92,7 @@ struct req {
 	struct strm		 sse;
 	double			 timeout;	/* s, applied */
 	double			 req_timeout;	/* s, asked for by the client */
-	char			*retry_after;	/* upstream retry-after */
+	const char		*retry_after;	/* upstream retry-after */
 	struct rly_outcome	 oc;		/* how the call ended */
 
 	struct event		 ka;		/* sse_keepalive timer */
@@ -104,14 +105,30 @@ struct req {
 	unsigned		 up_too_big:1;	/* body over max_response_size_mb */
 	unsigned		 err_logged:1;	/* err_reply: logged already */
 	unsigned		 st_counted:1;	/* the pick is in the shared state */
+
+	/*
+	 * Retries and fallbacks (req.c): the attempt in progress, what the
+	 * first group answered, and the fallback list being walked.
+	 */
+	const char		*body0;		/* the body as the client sent it */
+	size_t			 blen0;
+	int			 retries;	/* made in the current group */
+	int			 max_retries;	/* the current group's budget */
+	int			 fb_depth;	/* x-litellm-attempted-fallbacks */
+	struct req_fb		*fb;		/* fallback levels, innermost */
+	struct event		 retry_ev;	/* waits before the next try */
+	unsigned		 retry_on:1;	/* retry_ev is set up */
+	unsigned		 mock_sleep:1;	/* retry_ev ends a mock_timeout */
+	unsigned		 mock_noretry:1;	/* a mock_testing_* failure */
 };
 
 /* Run the stage sequence from the start (auth, parse, route, provider). */
 void	req_run(struct req *);
 /*
  * The provider stage is over and r->oc says how (relay.c, prov_mock.c):
- * decide between replying, retrying and falling back, then act.  Retries
- * and fallbacks come with the router; today every outcome is replied.
+ * decide between replying, retrying (num_retries, after a libevent timer)
+ * and falling back to another group, then act.  Nothing is tried again
+ * once a byte reached the client.
  */
 void	req_outcome(struct req *);
 /*

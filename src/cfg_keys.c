@@ -158,9 +158,9 @@ const struct cfg_key cfg_keys[] = {
 	    "Retries of the upstream call itself, below the router's "
 	    "num_retries." },
 	{ "model_list[].litellm_params.num_retries", CFG_T_INT, NULL,
-	    CFG_D(num_retries), NN, 0, NULL,
-	    "Router retries when this deployment fails, instead of the "
-	    "router-wide value." },
+	    CFG_D(num_retries), NN | CFG_LIVE, 0, NULL,
+	    "Retries when a call to this deployment fails, over the "
+	    "request's num_retries and the router's." },
 	{ "model_list[].litellm_params.rpm", CFG_T_INT, NULL, CFG_D(rpm),
 	    NN | CFG_LIVE, 0, NULL,
 	    "Requests per minute this deployment takes, for routing and "
@@ -500,7 +500,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* litellm_settings */
 	{ "litellm_settings.num_retries", CFG_T_INT, NULL,
-	    CFG_C(litellm.num_retries), NN, 0, NULL,
+	    CFG_C(litellm.num_retries), NN | CFG_LIVE, 0, NULL,
 	    "Retries per request when router_settings.num_retries is unset; "
 	    "when both are unset llmux retries twice." },
 	{ "litellm_settings.request_timeout", CFG_T_NUM, "6000",
@@ -530,20 +530,25 @@ const struct cfg_key cfg_keys[] = {
 	    "or 3, LiteLLM's default, the failure-rate rules of Cooldowns in "
 	    "DESCRIPTION apply instead." },
 	{ "litellm_settings.fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(litellm.fallbacks), 0, 0, NULL,
-	    "Model groups to try when a group fails, as a list of one-key "
-	    "mappings group: [fallback, ...]." },
+	    CFG_C(litellm.fallbacks), CFG_LIVE, 0, NULL,
+	    "Model groups to try in order when a group fails after its "
+	    "retries, as a list of one-key mappings group: [fallback, ...]; "
+	    "a group is looked up as named, then without its provider "
+	    "prefix, then as \"*\"." },
 	{ "litellm_settings.context_window_fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(litellm.context_window_fallbacks), 0, 0, NULL,
+	    CFG_C(litellm.context_window_fallbacks), CFG_LIVE, 0, NULL,
 	    "Like fallbacks, for requests too long for the group's context "
-	    "window." },
+	    "window; when set, such an error is not retried, and a group "
+	    "without an entry answers it as is." },
 	{ "litellm_settings.content_policy_fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(litellm.content_policy_fallbacks), 0, 0, NULL,
+	    CFG_C(litellm.content_policy_fallbacks), CFG_LIVE, 0, NULL,
 	    "Like fallbacks, for requests the provider refuses on content "
-	    "policy." },
+	    "policy; when set, such an error is not retried, and a group "
+	    "without an entry answers it as is." },
 	{ "litellm_settings.default_fallbacks", CFG_T_STRV, NULL,
-	    CFG_C(litellm.default_fallbacks), 0, CFG_S_GROUPS, NULL,
-	    "Model groups to try when any group fails." },
+	    CFG_C(litellm.default_fallbacks), CFG_LIVE, CFG_S_GROUPS, NULL,
+	    "Model groups to try when a group without fallbacks of its own "
+	    "fails." },
 	{ "litellm_settings.callbacks", CFG_T_STRV, NULL,
 	    CFG_C(litellm.callbacks), 0, CFG_S_CALLBACKS, NULL,
 	    "Logging integrations; llmux implements prometheus and warns "
@@ -577,9 +582,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "litellm_settings.max_end_user_budget", CFG_T_ANY, NULL, CFG_NOWHERE,
 	    IGN, 0, NULL,
 	    "Default budget per end user." },
-	{ "litellm_settings.max_fallbacks", CFG_T_ANY, NULL, CFG_NOWHERE, IGN,
-	    0, NULL,
-	    "Fallback depth; llmux reads router_settings.max_fallbacks." },
+	{ "litellm_settings.max_fallbacks", CFG_T_INT, NULL,
+	    CFG_C(litellm.max_fallbacks), NN | CFG_LIVE, 0, NULL,
+	    "The fallback depth at which no further fallback list is "
+	    "entered, when router_settings.max_fallbacks is unset; when "
+	    "both are, 5." },
 	{ "litellm_settings.default_team_settings", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Per-team logging settings." },
@@ -644,12 +651,14 @@ const struct cfg_key cfg_keys[] = {
 	    "usage-based-routing-v2 and latency-based-routing, and picks the "
 	    "others' deployments as simple-shuffle does for now." },
 	{ "router_settings.num_retries", CFG_T_INT, NULL,
-	    CFG_C(router.num_retries), NN, 0, NULL,
+	    CFG_C(router.num_retries), NN | CFG_LIVE, 0, NULL,
 	    "Retries per request inside a model group; when unset, "
 	    "litellm_settings.num_retries, then 2." },
 	{ "router_settings.max_fallbacks", CFG_T_INT, NULL,
-	    CFG_C(router.max_fallbacks), NN, 0, NULL,
-	    "Fallback groups tried per request at most; when unset, 5." },
+	    CFG_C(router.max_fallbacks), NN | CFG_LIVE, 0, NULL,
+	    "Fallback depth (one per group tried) at which no further "
+	    "fallback list is entered; when unset, "
+	    "litellm_settings.max_fallbacks, then 5." },
 	{ "router_settings.timeout", CFG_T_NUM, NULL, CFG_C(router.timeout),
 	    NN | CFG_LIVE, 0, NULL,
 	    "Seconds an upstream call may take; when unset, "
@@ -659,8 +668,9 @@ const struct cfg_key cfg_keys[] = {
 	    "Seconds a streaming upstream call may take; when unset, "
 	    "timeout." },
 	{ "router_settings.retry_after", CFG_T_NUM, NULL,
-	    CFG_C(router.retry_after), NN, 0, NULL,
-	    "Seconds to wait at least before a retry; when unset, 0." },
+	    CFG_C(router.retry_after), NN | CFG_LIVE, 0, NULL,
+	    "Seconds to wait at least before a retry in a group of one "
+	    "deployment; when unset, 0." },
 	{ "router_settings.allowed_fails", CFG_T_INT, NULL,
 	    CFG_C(router.allowed_fails), NN | CFG_LIVE, 0, NULL,
 	    "Failures a deployment may have within cooldown_time before it "
@@ -688,20 +698,25 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_C(router.default_max_parallel_requests), NN, 0, NULL,
 	    "max_parallel_requests of deployments that do not set it." },
 	{ "router_settings.fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(router.fallbacks), 0, 0, NULL,
-	    "Model groups to try when a group fails, as a list of one-key "
-	    "mappings group: [fallback, ...]." },
+	    CFG_C(router.fallbacks), CFG_LIVE, 0, NULL,
+	    "Model groups to try in order when a group fails after its "
+	    "retries, as a list of one-key mappings group: [fallback, ...]; "
+	    "a group is looked up as named, then without its provider "
+	    "prefix, then as \"*\"." },
 	{ "router_settings.context_window_fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(router.context_window_fallbacks), 0, 0, NULL,
+	    CFG_C(router.context_window_fallbacks), CFG_LIVE, 0, NULL,
 	    "Like fallbacks, for requests too long for the group's context "
-	    "window." },
+	    "window; when set, such an error is not retried, and a group "
+	    "without an entry answers it as is." },
 	{ "router_settings.content_policy_fallbacks", CFG_T_FALLBACKS, NULL,
-	    CFG_C(router.content_policy_fallbacks), 0, 0, NULL,
+	    CFG_C(router.content_policy_fallbacks), CFG_LIVE, 0, NULL,
 	    "Like fallbacks, for requests the provider refuses on content "
-	    "policy." },
+	    "policy; when set, such an error is not retried, and a group "
+	    "without an entry answers it as is." },
 	{ "router_settings.default_fallbacks", CFG_T_STRV, NULL,
-	    CFG_C(router.default_fallbacks), 0, CFG_S_GROUPS, NULL,
-	    "Model groups to try when any group fails." },
+	    CFG_C(router.default_fallbacks), CFG_LIVE, CFG_S_GROUPS, NULL,
+	    "Model groups to try when a group without fallbacks of its own "
+	    "fails." },
 	{ "router_settings.model_group_alias", CFG_T_MAP, NULL, CFG_NOWHERE, CFG_LIVE,
 	    CFG_S_ALIAS, NULL,
 	    "Other names of model groups, each alias: group or alias: {model: "
@@ -711,8 +726,34 @@ const struct cfg_key cfg_keys[] = {
 	    "Options of the routing strategy." },
 	{ "router_settings.retry_policy", CFG_T_SECTION, NULL, CFG_NOWHERE, 0,
 	    CFG_S_CLASSES, NULL,
-	    "Retries per error class, instead of num_retries; a class LiteLLM "
-	    "does not have is an error." },
+	    "Retries per error class; a class given here overrides every "
+	    "num_retries for errors of that class, and a class LiteLLM does "
+	    "not have is an error." },
+	{ "router_settings.retry_policy.BadRequestErrorRetries", CFG_T_INT,
+	    NULL, CFG_C(router.retry_policy.bad_request), NN | CFG_LIVE, 0,
+	    NULL,
+	    "Retries of a 400, context-window and content-policy errors "
+	    "included, as LiteLLM counts them." },
+	{ "router_settings.retry_policy.AuthenticationErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.authentication),
+	    NN | CFG_LIVE, 0, NULL,
+	    "Retries of a 401." },
+	{ "router_settings.retry_policy.TimeoutErrorRetries", CFG_T_INT,
+	    NULL, CFG_C(router.retry_policy.timeout), NN | CFG_LIVE, 0, NULL,
+	    "Retries of a timeout." },
+	{ "router_settings.retry_policy.RateLimitErrorRetries", CFG_T_INT,
+	    NULL, CFG_C(router.retry_policy.rate_limit), NN | CFG_LIVE, 0,
+	    NULL,
+	    "Retries of a 429." },
+	{ "router_settings.retry_policy.ContentPolicyViolationErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.content_policy),
+	    NN | CFG_LIVE, 0, NULL,
+	    "Retries of a content-policy error when BadRequestErrorRetries "
+	    "is unset." },
+	{ "router_settings.retry_policy.InternalServerErrorRetries",
+	    CFG_T_INT, NULL, CFG_C(router.retry_policy.internal_server),
+	    NN | CFG_LIVE, 0, NULL,
+	    "Retries of a 500." },
 	{ "router_settings.model_group_retry_policy", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Retries per error class and model group." },
@@ -781,33 +822,6 @@ const struct cfg_key cfg_keys[] = {
 	{ "router_settings.ignore_invalid_deployments", CFG_T_ANY, NULL,
 	    CFG_NOWHERE, IGN, 0, NULL,
 	    "Skip deployments whose provider is unknown instead of failing." },
-
-	/* router_settings.retry_policy */
-	{ "router_settings.retry_policy.BadRequestErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.bad_request),
-	    NN, 0, NULL,
-	    "Retries after a 400 (BadRequestError)." },
-	{ "router_settings.retry_policy.AuthenticationErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.authentication),
-	    NN, 0, NULL,
-	    "Retries after a 401 (AuthenticationError)." },
-	{ "router_settings.retry_policy.TimeoutErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.timeout),
-	    NN, 0, NULL,
-	    "Retries after a timeout (Timeout)." },
-	{ "router_settings.retry_policy.RateLimitErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.rate_limit),
-	    NN, 0, NULL,
-	    "Retries after a 429 (RateLimitError)." },
-	{ "router_settings.retry_policy.ContentPolicyViolationErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.content_policy),
-	    NN, 0, NULL,
-	    "Retries after a content-policy refusal "
-	    "(ContentPolicyViolationError)." },
-	{ "router_settings.retry_policy.InternalServerErrorRetries",
-	    CFG_T_INT, NULL, CFG_C(router.retry_policy.internal_server),
-	    NN, 0, NULL,
-	    "Retries after a 500 (InternalServerError)." },
 
 	/* general_settings */
 	{ "router_settings.routing_strategy_args.lowest_latency_buffer",

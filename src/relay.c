@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <event2/buffer.h>
+#include <event2/http.h>
 
 #include "arena.h"
 #include "cfg.h"
@@ -44,11 +45,14 @@ static const char *const rly_proxy_fields[] = {
 	"model", "mock_response", "mock_tool_calls", "metadata",
 	"litellm_metadata", "tags", "fallbacks", "context_window_fallbacks",
 	"content_policy_fallbacks", "num_retries", "timeout", "stream_timeout",
+	"request_timeout",
 	"disable_fallbacks", "caching", "cache", "api_key", "api_base",
 	"base_url", "api_version", "priority", "litellm_call_id",
 	"litellm_trace_id", "litellm_session_id", "user_config", "guardrails",
 	"proxy_server_request", "secret_fields", "max_retries",
-	"mock_testing_fallbacks", "mock_timeout", "drop_params",
+	"mock_testing_fallbacks", "mock_testing_context_fallbacks",
+	"mock_testing_content_policy_fallbacks",
+	"mock_testing_rate_limit_error", "mock_timeout", "drop_params",
 	"additional_drop_params", "input_cost_per_token",
 	"output_cost_per_token", "model_list", "spend_logs_metadata",
 	"extra_headers",	/* HTTP headers, sent by the provider */
@@ -64,6 +68,58 @@ rly_is_proxy_field(const char *key, size_t klen)
 		    memcmp(rly_proxy_fields[i], key, klen) == 0)
 			return (1);
 	return (0);
+}
+
+/*
+ * The texts by which LiteLLM's exception mapping recognises a prompt too
+ * long for the model and a refusal on content, whatever the status code
+ * (OpenAI sends 400 for both; compatible servers vary).
+ */
+static const char *const rly_ctx_texts[] = {
+	"this model's maximum context length is", "maximum context length",
+	"context_length_exceeded", "exceed context limit",
+	"string too long. expected a string with maximum length",
+	"model's maximum context limit",
+	"is longer than the model's context length",
+	"input tokens exceed the configured limit",
+	"exceeds the available context size",
+	"exceeds the maximum number of tokens allowed",
+	"prompt is too long",
+};
+static const char *const rly_policy_texts[] = {
+	"content_policy_violation", "responsibleaipolicyviolation",
+	"content_filter", "content policy", "content management policy",
+};
+
+/* Is one of n needles in hay, ignoring case? */
+static int
+rly_has(const char *hay, const char *const *needles, size_t n)
+{
+	size_t	i, hl = strlen(hay), nl;
+	size_t	j;
+
+	for (i = 0; i < n; i++) {
+		nl = strlen(needles[i]);
+		for (j = 0; j + nl <= hl; j++)
+			if (strncasecmp(hay + j, needles[i], nl) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+const char *
+rly_classify(int st, const char *msg)
+{
+	/* Auth, permission, not-found and rate limits keep their class. */
+	if (msg != NULL && st >= 400 && st <= 499 && st != 401 &&
+	    st != 403 && st != 404 && st != 429) {
+		if (rly_has(msg, rly_ctx_texts, LX_NELEM(rly_ctx_texts)))
+			return ("ContextWindowExceededError");
+		if (rly_has(msg, rly_policy_texts,
+		    LX_NELEM(rly_policy_texts)))
+			return ("ContentPolicyViolationError");
+	}
+	return (err_class(st));
 }
 
 /* Seconds to whole milliseconds for curl, at least 1, never overflowing. */
@@ -234,8 +290,16 @@ rly_fail(struct req *r, int code, const char *cmsg, long st)
 	n = evbuffer_get_length(r->up_body);
 	r->prov->ops->error(r, o, (const char *)evbuffer_pullup(r->up_body,
 	    -1), n);
-	o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: %s: %s - %s",
-	    o->cls, o->cls, tag, o->msg != NULL ? o->msg : ""));
+	o->cls = rly_classify((int)st, o->msg);
+	if (strcmp(o->cls, err_class((int)st)) != 0)
+		/* LiteLLM's double prefix: the class, then the HTTP one. */
+		o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: "
+		    "litellm.%s: %s: %s - %s", o->cls, err_class((int)st),
+		    o->cls, tag, o->msg != NULL ? o->msg : ""));
+	else
+		o->msg = rly_redact(r, ar_printf(&r->ar, "litellm.%s: %s: "
+		    "%s - %s", o->cls, o->cls, tag, o->msg != NULL ? o->msg :
+		    ""));
 }
 
 static void
@@ -288,20 +352,51 @@ rly_done(struct req *r, int code, long st, const char *cmsg)
 static const struct up_ops rly_ops = { rly_header, rly_data, rly_done };
 
 /*
- * The timeout policy: the request's own timeout, else the deployment's,
- * the router's, then litellm_settings.request_timeout (6000 s).  A stream
- * is bounded by stream_timeout per piece, not as a whole: it may run for
- * minutes.  Sets r->timeout (what messages report) and the two limits.
+ * A request's own seconds: body member key, else header hdr (NULL: none).
+ * 1 with *out set, 0 when neither is given (or is not a number), -1 when
+ * the value lies outside what curl's milliseconds can mean.
  */
-static void
+static int
+rly_req_seconds(struct req *r, const char *key, const char *hdr,
+    double *out)
+{
+	const struct js_mem	*m = js_find(r->mem, r->nmem, key);
+	const char		*v;
+	char			*e;
+
+	if (m != NULL && js_number(m, out) == LX_OK)
+		;
+	else if (hdr == NULL || r->ev == NULL || (v = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->ev), hdr)) == NULL ||
+	    (*out = strtod(v, &e), e == v || *e != '\0'))
+		return (0);
+	return (*out >= REQ_TIMEOUT_MIN && *out <= REQ_TIMEOUT_MAX ? 1 : -1);
+}
+
+/*
+ * The timeout policy, LiteLLM's order: the request's timeout (body or
+ * x-litellm-timeout, checked by the parse stage), its request_timeout,
+ * the deployment's, the router's, then litellm_settings.request_timeout
+ * (6000 s).  A stream takes the request's stream_timeout (body or
+ * x-litellm-stream-timeout), the deployment's, the router's, else the
+ * chain above, and is bounded per piece, not as a whole: it may run for
+ * minutes.  Sets r->timeout (what messages report) and the two limits;
+ * LX_ERR when a request's value is out of range.
+ */
+static int
 rly_timeouts(struct req *r, long *total_ms, long *idle_ms)
 {
 	const struct cfg	*c = r->cfg;
 	const struct cfg_deploy	*d = r->dep;
-	double			 t, st;
+	double			 t, st, v;
+	int			 rc;
 
 	t = d->timeout > 0 ? d->timeout : c->router.timeout > 0 ?
 	    c->router.timeout : c->litellm.request_timeout;
+	if ((rc = rly_req_seconds(r, "request_timeout", NULL, &v)) < 0)
+		return (LX_ERR);
+	if (rc > 0)
+		t = v;
 	if (r->req_timeout > 0)
 		t = r->req_timeout;
 	r->timeout = t;
@@ -310,10 +405,16 @@ rly_timeouts(struct req *r, long *total_ms, long *idle_ms)
 	if (r->stream) {
 		st = d->stream_timeout > 0 ? d->stream_timeout :
 		    c->router.stream_timeout > 0 ? c->router.stream_timeout : t;
+		if ((rc = rly_req_seconds(r, "stream_timeout",
+		    "x-litellm-stream-timeout", &v)) < 0)
+			return (LX_ERR);
+		if (rc > 0)
+			st = v;
 		r->timeout = st;
 		*idle_ms = st > 0 ? rly_ms(st) : 0;
 		*total_ms = 0;
 	}
+	return (LX_OK);
 }
 
 int
@@ -338,7 +439,12 @@ rly_start(struct req *r)
 		    "out of memory");
 		return (LX_ERR);
 	}
-	rly_timeouts(r, &total, &idle);
+	if (rly_timeouts(r, &total, &idle) != LX_OK) {
+		err_reply(r, 400, "invalid_request_error", "timeout",
+		    "%s: timeout must be between %g and %.0f seconds",
+		    r->route, REQ_TIMEOUT_MIN, REQ_TIMEOUT_MAX);
+		return (LX_ERR);
+	}
 	r->t_up0 = req_now();
 	r->up = up_start(r, &rly_ops, call.url, call.hdrs, call.body,
 	    call.blen, total, idle);

@@ -350,9 +350,11 @@ export function testStateDir() {
 }
 
 // The settings every test config shares unless it gives its own.
+// retries: router_settings.num_retries, 0 so that a failure is answered
+// at once; null leaves the key out (the test's router text sets it).
 export function settings({ general = '', litellm = '', router = '',
     llmux = '', requestTimeout = 30, drainTimeout = 5,
-    strategy = 'simple-shuffle', stateDir = null } = {}) {
+    strategy = 'simple-shuffle', stateDir = null, retries = 0 } = {}) {
 	return `
 general_settings:
   master_key: ${MASTER_KEY}
@@ -363,6 +365,7 @@ litellm_settings:
 ${litellm}
 router_settings:
   routing_strategy: ${strategy}
+${retries === null ? '' : `  num_retries: ${retries}`}
 ${router}
 llmux_settings:
   header_timeout: 2
