@@ -22,6 +22,7 @@ ${deployment('other', 'openai/other', mock.apiBase())}
 ${deployment('catchall', 'openai/catchall', mock.apiBase())}
 ${settings({ retries: null, litellm: `
   default_fallbacks: ["catchall"]`, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own (r8-cooldown)
   num_retries: 1
   context_window_fallbacks: [{"other": ["catchall"]}]
   content_policy_fallbacks: [{"other": ["catchall"]}]` })}`;

@@ -36,6 +36,7 @@ ${deployment('general', 'openai/general', mock.apiBase())}
 ${deployment('lonely', 'openai/lonely', mock.apiBase())}
 ${deployment('broken', 'openai/broken', bad('status=500'))}
 ${settings({ retries: null, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own (r8-cooldown)
   num_retries: 1
   fallbacks: ${FB}
   context_window_fallbacks: [{"ctx": ["big"]}, {"small500": ["big"]}]

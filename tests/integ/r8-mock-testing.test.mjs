@@ -16,6 +16,7 @@ ${deployment('big', 'openai/big', mock.apiBase())}
 ${deployment('safe', 'openai/safe', mock.apiBase())}
 ${deployment('lonely', 'openai/lonely', mock.apiBase())}
 ${settings({ retries: null, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own (r8-cooldown)
   num_retries: 1
   fallbacks: [{"m": ["third"]}]
   context_window_fallbacks: [{"m": ["big"]}]

@@ -19,6 +19,7 @@ ${deployment('own', 'openai/own', `${mock.base}/x/status=500/v1`, `
       num_retries: 1`)}
 ${deployment('slow-retry', 'openai/slow', `${mock.base}/x/status=500/v1`)}
 ${settings({ retries: null, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own (r8-cooldown)
   num_retries: 3
   retry_after: 0.4` })}`);
 

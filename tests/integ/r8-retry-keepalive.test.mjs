@@ -10,7 +10,8 @@ const env = await setup((mock) => `
 model_list:
 ${deployment('busy', 'openai/busy',
     `${mock.base}/x/status=429,retry_after=1/v1`)}
-${settings({ retries: 1, llmux: `
+${settings({ retries: 1, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own`, llmux: `
   sse_keepalive: 0.2` })}`);
 
 test('no keep-alive comment during a retry wait', { timeout: 30000 },

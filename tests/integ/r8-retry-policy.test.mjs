@@ -23,6 +23,7 @@ ${deployment('ok1', 'openai/ok1', mock.apiBase())}
 ${deployment('ok2', 'openai/ok2', mock.apiBase())}
 ${settings({ retries: null, litellm: `
   max_fallbacks: 1`, router: `
+  disable_cooldowns: true  # cooldowns are tested on their own (r8-cooldown)
   num_retries: 2
   fallbacks: [{"e404": ["e503", "ok1", "ok2"]}, {"e503": ["e500"]}, {"e401": ["e503"]}]
   retry_policy:
