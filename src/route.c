@@ -347,10 +347,10 @@ rt_min_choose(size_t n, const double *key, const unsigned char *ok,
 	return (pick);
 }
 
-/* least-busy: the fewest requests in flight, across every worker. */
+/* The ok candidate with the least of one shared counter, ties at random. */
 static size_t
-rt_busy_choose(const struct rt_group *g, const struct st_dep *recs,
-    const unsigned char *ok, struct req *r, double now)
+rt_least_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, int tokens)
 {
 	double	*key = ar_alloc(&r->ar, sizeof(*key) * g->n);
 	size_t	 i;
@@ -358,8 +358,16 @@ rt_busy_choose(const struct rt_group *g, const struct st_dep *recs,
 	if (key == NULL)
 		return (rt_nth_ok(ok, g->n, 0));
 	for (i = 0; i < g->n; i++)
-		key[i] = (double)recs[i].inflight;
+		key[i] = tokens ? (double)recs[i].tok : (double)recs[i].inflight;
 	return (rt_min_choose(g->n, key, ok, r));
+}
+
+/* least-busy: the fewest requests in flight, across every worker. */
+static size_t
+rt_busy_choose(const struct rt_group *g, const struct st_dep *recs,
+    const unsigned char *ok, struct req *r, double now)
+{
+	return (rt_least_choose(g, recs, ok, r, 0));
 }
 
 /* usage-based-routing and -v2: the fewest tokens this minute. */
@@ -367,14 +375,7 @@ static size_t
 rt_usage_choose(const struct rt_group *g, const struct st_dep *recs,
     const unsigned char *ok, struct req *r, double now)
 {
-	double	*key = ar_alloc(&r->ar, sizeof(*key) * g->n);
-	size_t	 i;
-
-	if (key == NULL)
-		return (rt_nth_ok(ok, g->n, 0));
-	for (i = 0; i < g->n; i++)
-		key[i] = (double)recs[i].tok;
-	return (rt_min_choose(g->n, key, ok, r));
+	return (rt_least_choose(g, recs, ok, r, 1));
 }
 
 /*
