@@ -686,10 +686,13 @@ function report(dir, outbase) {
   }
   md.push('');
   const rl = ratioLines('a', agg);
-  md.push(rl || '- no llmux target ran: no ratios.');
   const rt = routerLine(agg);
+  if (rl)
+    md.push(rl);
   if (rt)
     md.push(rt);
+  if (!rl && !rt)
+    md.push('- no llmux target ran beside a reference: no ratios.');
   md.push('');
   md.push('## Goals');
   md.push('');
