@@ -74,7 +74,7 @@ bench_init() {
 		: "${BENCH_CHECK:=0}"
 		: "${BENCH_WRK_TIMEOUT:=10}"
 	fi
-	: "${BENCH_TARGETS:=direct nginx portkey llmux-min llmux-full}"
+	: "${BENCH_TARGETS:=direct nginx portkey llmux-min llmux-router llmux-full}"
 	# Streams first, on upstream connections no plain request has used
 	# yet (an early mock answered a stream that followed a plain request
 	# on a reused connection with the plain answer again); b last, so its
@@ -490,6 +490,14 @@ bench_llmux_run() {
 
 tgt_llmux_min_start() {
 	bench_llmux_run llmux-min || return 1
+	TGT_HEADERS="Authorization: Bearer sk-bench-master"
+	return 0
+}
+
+# llmux-min with the router in the way: 3 deployments, state-backed
+# usage-based-routing-v2, limits that never trip (llmux-router.yaml.in).
+tgt_llmux_router_start() {
+	bench_llmux_run llmux-router || return 1
 	TGT_HEADERS="Authorization: Bearer sk-bench-master"
 	return 0
 }

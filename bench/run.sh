@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/run.sh [BUILD]: `make bench`.  Runs every target (direct, nginx,
-# portkey, llmux-min, llmux-full) through every scenario against the mock
+# portkey, llmux-min, llmux-router, llmux-full) through every scenario against the mock
 # upstream, BENCH_ROUNDS interleaved rounds, and writes
 # bench/results/<date>-<host>.md, .json and .png.  bench/README.md lists
 # the knobs (environment variables).  Needs llmux and llmux-mock in BUILD
