@@ -71,8 +71,11 @@ UNIT	 = $(BUILD)/unit-tests
 MICRO	 = $(BUILD)/llmux-microbench
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LLMUX_OBJS = $(call obj,$(LLMUX_SRCS))
-LIB_OBJS   = $(call obj,$(LIB_SRCS))
+# The price map is data (data/model_prices.tsv); the build makes its C table.
+PRICE_C	 = $(BUILD)/gen/price_tab.c
+PRICE_OBJ = $(BUILD)/gen/price_tab.o
+LLMUX_OBJS = $(call obj,$(LLMUX_SRCS)) $(PRICE_OBJ)
+LIB_OBJS   = $(call obj,$(LIB_SRCS)) $(PRICE_OBJ)
 CTL_OBJS   = $(call obj,$(CTL_SRCS))
 MOCK_OBJS  = $(call obj,$(MOCK_SRCS))
 UNIT_OBJS  = $(call obj,$(UNIT_SRCS))
@@ -103,6 +106,13 @@ help:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(PRICE_C): data/model_prices.tsv tools/price-tab.awk
+	@mkdir -p $(@D)
+	awk -f tools/price-tab.awk data/model_prices.tsv > $@.tmp && mv $@.tmp $@
+
+$(PRICE_OBJ): $(PRICE_C)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LLMUX): $(LLMUX_OBJS)

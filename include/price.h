@@ -1,5 +1,5 @@
 /*
- * price.h: the price map (price.c, price_tab.c).
+ * price.h: the price map (price.c; the table is generated, see price.c).
  *
  * What LiteLLM's model_prices_and_context_window.json says of each chat
  * model, compiled in: the price of a prompt and of a completion token and

@@ -1,5 +1,6 @@
 /*
- * price.c: lookups in the compiled price map (price_tab.c).
+ * price.c: lookups in the compiled price map (the table the build makes
+ * from data/model_prices.tsv with tools/price-tab.awk).
  *
  * The table is LiteLLM's price map reduced to the fields the router reads
  * and sorted by name; tools/gen-price.mjs regenerates it from a newer map.
